@@ -1,0 +1,44 @@
+// `npm run dev` and `npm start`: validate the environment, migrate (and on the embedded default's
+// first start, seed), then hand over to Next.js. Migrating here rather than inside the server
+// keeps `next build` and every request path free of database set-up.
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { resolveAuthSecret } from "@/server/auth/secret";
+import { prepareDatabase } from "@/server/bootstrap";
+import { databaseTargetFromEnv } from "@/server/db/target";
+import { getEnv } from "@/server/env";
+import { runCli } from "./cli";
+
+const mode = process.argv[2];
+if (mode !== "dev" && mode !== "start") {
+  console.error("usage: tsx scripts/serve.ts dev|start [next options]");
+  process.exit(2);
+}
+
+await runCli(async () => {
+  const env = getEnv();
+  const target = databaseTargetFromEnv(env);
+  const secret = resolveAuthSecret(env);
+  await prepareDatabase(target, env, {
+    seed: target.kind === "pglite" ? "if-empty" : "never",
+    report: (line) => console.log(`• ${line}`),
+  });
+
+  const port = env.PORT ?? 3000;
+  console.log(`• Verdict is starting on http://localhost:${port}`);
+  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+  const child = spawn(process.execPath, [nextBin, mode, "--port", String(port), ...process.argv.slice(3)], {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      NEXT_TELEMETRY_DISABLED: "1",
+      AUTH_SECRET: secret,
+      NEXTAUTH_SECRET: secret,
+      NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${port}`,
+    },
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => child.kill(signal));
+  }
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+});

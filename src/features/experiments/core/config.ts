@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { targetingRulesSchema } from "./targeting-rules";
+
+/** Lower-case kebab words, 3–64 characters: safe in URLs, cookies, PostHog property names. */
+export const experimentSlugSchema = z
+  .string()
+  .min(3, "A slug has at least 3 characters")
+  .max(64, "A slug has at most 64 characters")
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "Use lower-case letters, digits and single hyphens (e.g. landing-hero)");
+
+export const variantNameSchema = z
+  .string()
+  .trim()
+  .min(1, "A variant needs a name")
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "Variant names use letters, digits, '-' and '_'");
+
+export const variantSchema = z.object({
+  name: variantNameSchema,
+  percentage: z.number().min(0).max(100),
+  description: z.string().max(500).optional(),
+});
+export type Variant = z.infer<typeof variantSchema>;
+
+export const experimentStatusSchema = z.enum(["draft", "running", "paused", "concluded"]);
+export type ExperimentStatus = z.infer<typeof experimentStatusSchema>;
+export const assignmentTypeSchema = z.enum(["deterministic", "random"]);
+export const experimentScopeSchema = z.enum(["user", "team", "visitor"]);
+export type ExperimentScope = z.infer<typeof experimentScopeSchema>;
+export const hashingModeSchema = z.enum(["growthbook-v2", "posthog"]);
+export type HashingMode = z.infer<typeof hashingModeSchema>;
+
+/** GrowthBook-style namespace: [name, start, end) with 0 ≤ start < end ≤ 1. */
+export const namespaceSchema = z
+  .tuple([z.string().min(1).max(64), z.number().min(0).max(1), z.number().min(0).max(1)])
+  .refine(([, start, end]) => start < end, "A namespace range needs start < end");
+
+export const conversionEventNameSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[a-z][a-z0-9_]*$/, "Event names are snake_case (e.g. cta_click)");
+
+const isoDate = z.iso.datetime({ offset: true });
+
+/** The current version of the experiment configuration stored in `Feature.metadata`. */
+export const EXPERIMENT_CONFIG_VERSION = 1 as const;
+
+/**
+ * The one schema of an experiment's configuration: `Feature.metadata` for type EXPERIMENT, the
+ * admin forms and the tRPC inputs all parse through it.
+ */
+export const experimentConfigSchema = z.object({
+  schemaVersion: z.literal(EXPERIMENT_CONFIG_VERSION).default(EXPERIMENT_CONFIG_VERSION),
+  variants: z.array(variantSchema).min(2).max(20),
+  assignmentType: assignmentTypeSchema.default("deterministic"),
+  scope: experimentScopeSchema,
+  status: experimentStatusSchema.default("draft"),
+  startedAt: isoDate.nullable().default(null),
+  pausedAt: isoDate.nullable().default(null),
+  endedAt: isoDate.nullable().default(null),
+  winnerVariant: variantNameSchema.nullable().default(null),
+  targetingRules: targetingRulesSchema.default({}),
+  trafficPercent: z.number().min(0).max(100).default(100),
+  hashing: hashingModeSchema.default("growthbook-v2"),
+  namespace: namespaceSchema.nullable().default(null),
+  phase: z.number().int().min(1).default(1),
+  setPersonProperty: z.boolean().default(false),
+  conversionEvents: z.array(conversionEventNameSchema).max(50).default([]),
+});
+export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
+export type ExperimentConfigInput = z.input<typeof experimentConfigSchema>;
+
+/** Raised when a stored configuration does not parse: names the experiment and every problem. */
+export class InvalidExperimentConfigError extends Error {
+  readonly code = "INVALID_EXPERIMENT_CONFIG" as const;
+  constructor(
+    readonly slug: string,
+    readonly issues: string[],
+  ) {
+    super(`Experiment "${slug}" has an invalid configuration: ${issues.join("; ")}`);
+    this.name = "InvalidExperimentConfigError";
+  }
+}
+
+export function formatZodIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`);
+}
+
+/** Parses `Feature.metadata`; throws {@link InvalidExperimentConfigError} naming the experiment. */
+export function parseExperimentConfig(slug: string, metadata: unknown): ExperimentConfig {
+  const result = experimentConfigSchema.safeParse(metadata);
+  if (!result.success) throw new InvalidExperimentConfigError(slug, formatZodIssues(result.error));
+  return result.data;
+}

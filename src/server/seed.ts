@@ -1,0 +1,92 @@
+import { experimentConfigSchema } from "@/features/experiments/core/config";
+import { toExperimentMetadata } from "@/features/experiments/server/metadata";
+import type { PrismaClient } from "@/generated/prisma/client";
+import { generatePassword, hashPassword } from "./auth/password";
+
+export const DEMO_TEAM_ID = "00000000-0000-4000-8000-00000000d3e0";
+export const DEMO_EXPERIMENT_SLUG = "landing-hero";
+
+export type SeedOptions = {
+  adminEmail?: string;
+  adminPassword?: string;
+  memberEmail?: string;
+  memberPassword?: string;
+  now?: Date;
+};
+
+export type SeedResult = {
+  createdUsers: { email: string; role: "ADMIN" | "MEMBER"; generatedPassword?: string }[];
+  createdTeam: boolean;
+  createdExperiment: boolean;
+};
+
+/**
+ * Idempotent demo data: an admin, a member, their team and the running `landing-hero` test.
+ * Existing rows are never changed, so re-running it (or a second instance doing so at the same
+ * time) is harmless; a generated password is returned only by the run that created the user.
+ */
+export async function seedDatabase(db: PrismaClient, options: SeedOptions = {}): Promise<SeedResult> {
+  const now = options.now ?? new Date();
+  const result: SeedResult = { createdUsers: [], createdTeam: false, createdExperiment: false };
+
+  const people = [
+    { email: options.adminEmail ?? "admin@verdict.local", password: options.adminPassword, role: "ADMIN" as const },
+    { email: options.memberEmail ?? "member@verdict.local", password: options.memberPassword, role: "MEMBER" as const },
+  ];
+  for (const person of people) {
+    const email = person.email.toLowerCase();
+    if (await db.user.findUnique({ where: { email }, select: { id: true } })) continue;
+    const password = person.password ?? generatePassword();
+    const { count } = await db.user.createMany({
+      data: [{ email, name: person.role === "ADMIN" ? "Demo admin" : "Demo member", role: person.role, passwordHash: await hashPassword(password) }],
+      skipDuplicates: true,
+    });
+    if (count === 1) {
+      result.createdUsers.push({ email, role: person.role, generatedPassword: person.password ? undefined : password });
+    }
+  }
+
+  const team = await db.team.createMany({
+    data: [{ id: DEMO_TEAM_ID, name: "Demo team", plan: "TEAMS", organizationId: "org_demo" }],
+    skipDuplicates: true,
+  });
+  result.createdTeam = team.count === 1;
+  const members = await db.user.findMany({
+    where: { email: { in: people.map((person) => person.email.toLowerCase()) } },
+    select: { id: true, role: true },
+  });
+  await db.membership.createMany({
+    data: members.map((member) => ({
+      userId: member.id,
+      teamId: DEMO_TEAM_ID,
+      role: member.role === "ADMIN" ? ("OWNER" as const) : ("MEMBER" as const),
+    })),
+    skipDuplicates: true,
+  });
+
+  const config = experimentConfigSchema.parse({
+    variants: [
+      { name: "control", percentage: 50, description: "The current headline and call to action" },
+      { name: "treatment", percentage: 50, description: "An outcome-led headline and a bolder call to action" },
+    ],
+    assignmentType: "deterministic",
+    scope: "visitor",
+    status: "running",
+    startedAt: now.toISOString(),
+    conversionEvents: ["cta_click"],
+  });
+  const experiment = await db.feature.createMany({
+    data: [
+      {
+        slug: DEMO_EXPERIMENT_SLUG,
+        type: "EXPERIMENT",
+        enabled: true,
+        description: "Landing page hero: does an outcome-led headline get more clicks on the call to action?",
+        metadata: toExperimentMetadata(config),
+      },
+    ],
+    skipDuplicates: true,
+  });
+  result.createdExperiment = experiment.count === 1;
+  return result;
+}

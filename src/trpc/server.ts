@@ -1,0 +1,12 @@
+import "server-only";
+import { headers } from "next/headers";
+import { cache } from "react";
+import { getSession } from "@/server/auth/session";
+import { createCaller } from "@/server/api/root";
+import { createTRPCContext } from "@/server/api/trpc";
+
+/** tRPC for server components: the same procedures, called in-process, once per request. */
+export const getServerApi = cache(async () => {
+  const [requestHeaders, session] = await Promise.all([headers(), getSession()]);
+  return createCaller(createTRPCContext({ headers: new Headers(requestHeaders), session }));
+});

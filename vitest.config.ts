@@ -1,0 +1,35 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = fileURLToPath(new URL("./src", import.meta.url));
+
+// Two projects: `unit` is pure and fast; `integration` talks to real databases
+// (PGlite always, PostgreSQL when TEST_DATABASE_URL or DATABASE_URL is set).
+export default defineConfig({
+  resolve: { alias: { "@": src } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts", "src/**/*.test.tsx", "tests/unit/**/*.test.ts"],
+          exclude: ["**/*.int.test.ts", "node_modules/**"],
+          environment: "node",
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["src/**/*.int.test.ts", "tests/integration/**/*.int.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // PGlite and the WASM schema engine are memory-hungry; two cores, so keep it small.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
