@@ -5,7 +5,8 @@ import "./globals.css";
 
 export const metadata: Metadata = {
   title: { default: "Verdict", template: "%s · Verdict" },
-  description: "Self-hostable experimentation: A/B tests with sticky assignments, targeting and honest statistics.",
+  description:
+    "Self-hostable experimentation: A/B tests with sticky assignments, targeting and honest statistics.",
 };
 
 export default function RootLayout({ children }: { children: ReactNode }) {

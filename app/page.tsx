@@ -10,7 +10,9 @@ export default async function HomePage() {
   return (
     <main className="stack">
       <h1>Verdict</h1>
-      <p className="muted">Self-hostable experimentation: sticky assignments, targeting and honest statistics.</p>
+      <p className="muted">
+        Self-hostable experimentation: sticky assignments, targeting and honest statistics.
+      </p>
       <section className="card" aria-labelledby="status-heading">
         <h2 id="status-heading">Status</h2>
         {health ? (

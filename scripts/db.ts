@@ -1,9 +1,9 @@
 // Database commands without Prisma's native engine: `npm run db:<command>`.
-import { closePGlite } from "@/server/db/adapter";
-import { createMigration, diffMigrationsToSchema, migrationStatus } from "@/server/db/migrations";
-import { databaseTargetFromEnv, describeTarget } from "@/server/db/target";
+
 import { prepareDatabase } from "@/server/bootstrap";
 import { assertDatabaseReachable } from "@/server/db/connection";
+import { createMigration, diffMigrationsToSchema, migrationStatus } from "@/server/db/migrations";
+import { databaseTargetFromEnv, describeTarget } from "@/server/db/target";
 import { getEnv } from "@/server/env";
 import { runCli } from "./cli";
 
@@ -27,20 +27,27 @@ await runCli(async () => {
       say(`Database: ${describeTarget(target)}`);
       await assertDatabaseReachable(target);
       const status = await migrationStatus(target);
-      if (target.kind === "pglite") await closePGlite(target.dataDir);
       say(status.pending.length ? `Pending: ${status.pending.join(", ")}` : "Pending: none");
       if (status.failed.length) say(`Failed: ${status.failed.join(", ")}`);
       if (status.edited.length) say(`Edited after being applied: ${status.edited.join(", ")}`);
       if (status.unknown.length) say(`Applied but not in prisma/migrations: ${status.unknown.join(", ")}`);
       const drift = await diffMigrationsToSchema();
-      say(drift.drifted ? "schema.prisma has changes with no migration: run npm run db:migration -- <name>" : "schema.prisma matches the migrations");
+      say(
+        drift.drifted
+          ? "schema.prisma has changes with no migration: run npm run db:migration -- <name>"
+          : "schema.prisma matches the migrations",
+      );
       if (status.pending.length || status.failed.length || drift.drifted) process.exitCode = 1;
       break;
     }
     case "create-migration": {
       const name = args.join("_");
       const folder = await createMigration(name);
-      say(folder ? `Wrote ${folder}/migration.sql: review it, then npm run db:migrate` : "No changes: schema.prisma matches the migrations");
+      say(
+        folder
+          ? `Wrote ${folder}/migration.sql: review it, then npm run db:migrate`
+          : "No changes: schema.prisma matches the migrations",
+      );
       break;
     }
     default:

@@ -15,7 +15,10 @@ export default async function SignInPage({ searchParams }: Props) {
   return (
     <main className="stack" style={{ maxWidth: 420 }}>
       <h1>Sign in to Verdict</h1>
-      <SignInForm callbackUrl={safeCallback(params.callbackUrl)} initialError={params.error ? "Sign-in failed." : null} />
+      <SignInForm
+        callbackUrl={safeCallback(params.callbackUrl)}
+        initialError={params.error ? "Sign-in failed." : null}
+      />
     </main>
   );
 }

@@ -3,7 +3,13 @@
 import { signIn } from "next-auth/react";
 import { type FormEvent, useState } from "react";
 
-export function SignInForm({ callbackUrl, initialError }: { callbackUrl: string; initialError: string | null }) {
+export function SignInForm({
+  callbackUrl,
+  initialError,
+}: {
+  callbackUrl: string;
+  initialError: string | null;
+}) {
   const [error, setError] = useState(initialError);
   const [pending, setPending] = useState(false);
 

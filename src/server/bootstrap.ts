@@ -1,4 +1,3 @@
-import { closePGlite } from "./db/adapter";
 import { createDatabase } from "./db/client";
 import { assertDatabaseReachable } from "./db/connection";
 import { applyMigrations } from "./db/migrations";
@@ -50,6 +49,5 @@ export async function prepareDatabase(
     if (!result.createdUsers.length && !result.createdExperiment) report("Seed: demo data already present");
   } finally {
     await handle.close();
-    if (target.kind === "pglite") await closePGlite(target.dataDir);
   }
 }

@@ -15,7 +15,10 @@ const postgresUrl = z
   .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgresql:// URL")
   .refine((value) => URL.canParse(value), "is not a valid URL");
 
-const optionalPostgresUrl = z.preprocess((value) => (value === "" ? undefined : value), postgresUrl.optional());
+const optionalPostgresUrl = z.preprocess(
+  (value) => (value === "" ? undefined : value),
+  postgresUrl.optional(),
+);
 const optionalEmail = z.preprocess(
   (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
   z.email().optional(),
@@ -42,7 +45,10 @@ export const envSchema = z.object({
   SEED_MEMBER_EMAIL: optionalEmail,
   SEED_MEMBER_PASSWORD: optionalPassword,
   POSTHOG_API_KEY: optionalString,
-  POSTHOG_HOST: z.preprocess((value) => (value === "" ? undefined : value), z.url().default("https://us.i.posthog.com")),
+  POSTHOG_HOST: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.url().default("https://us.i.posthog.com"),
+  ),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 

@@ -30,19 +30,38 @@ export async function seedDatabase(db: PrismaClient, options: SeedOptions = {}):
   const result: SeedResult = { createdUsers: [], createdTeam: false, createdExperiment: false };
 
   const people = [
-    { email: options.adminEmail ?? "admin@verdict.local", password: options.adminPassword, role: "ADMIN" as const },
-    { email: options.memberEmail ?? "member@verdict.local", password: options.memberPassword, role: "MEMBER" as const },
+    {
+      email: options.adminEmail ?? "admin@verdict.local",
+      password: options.adminPassword,
+      role: "ADMIN" as const,
+    },
+    {
+      email: options.memberEmail ?? "member@verdict.local",
+      password: options.memberPassword,
+      role: "MEMBER" as const,
+    },
   ];
   for (const person of people) {
     const email = person.email.toLowerCase();
     if (await db.user.findUnique({ where: { email }, select: { id: true } })) continue;
     const password = person.password ?? generatePassword();
     const { count } = await db.user.createMany({
-      data: [{ email, name: person.role === "ADMIN" ? "Demo admin" : "Demo member", role: person.role, passwordHash: await hashPassword(password) }],
+      data: [
+        {
+          email,
+          name: person.role === "ADMIN" ? "Demo admin" : "Demo member",
+          role: person.role,
+          passwordHash: await hashPassword(password),
+        },
+      ],
       skipDuplicates: true,
     });
     if (count === 1) {
-      result.createdUsers.push({ email, role: person.role, generatedPassword: person.password ? undefined : password });
+      result.createdUsers.push({
+        email,
+        role: person.role,
+        generatedPassword: person.password ? undefined : password,
+      });
     }
   }
 
@@ -67,7 +86,11 @@ export async function seedDatabase(db: PrismaClient, options: SeedOptions = {}):
   const config = experimentConfigSchema.parse({
     variants: [
       { name: "control", percentage: 50, description: "The current headline and call to action" },
-      { name: "treatment", percentage: 50, description: "An outcome-led headline and a bolder call to action" },
+      {
+        name: "treatment",
+        percentage: 50,
+        description: "An outcome-led headline and a bolder call to action",
+      },
     ],
     assignmentType: "deterministic",
     scope: "visitor",

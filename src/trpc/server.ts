@@ -1,9 +1,9 @@
 import "server-only";
 import { headers } from "next/headers";
 import { cache } from "react";
-import { getSession } from "@/server/auth/session";
 import { createCaller } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
+import { getSession } from "@/server/auth/session";
 
 /** tRPC for server components: the same procedures, called in-process, once per request. */
 export const getServerApi = cache(async () => {

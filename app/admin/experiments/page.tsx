@@ -19,7 +19,8 @@ export default async function ExperimentsPage() {
       <ul className="card" data-testid="experiment-list">
         {experiments.map((experiment) => (
           <li key={experiment.slug}>
-            <strong>{experiment.slug}</strong> {experiment.enabled ? "(running)" : ""}: {experiment.description}
+            <strong>{experiment.slug}</strong> {experiment.enabled ? "(running)" : ""}:{" "}
+            {experiment.description}
           </li>
         ))}
       </ul>

@@ -261,6 +261,6 @@ ALTER TABLE "Account" ADD CONSTRAINT "Account_userId_fkey" FOREIGN KEY ("userId"
 -- AddForeignKey
 ALTER TABLE "Session" ADD CONSTRAINT "Session_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- An assignment belongs to exactly one subject (Prisma has no syntax for this; hand-written).
+-- An assignment belongs to exactly one subject. Hand-written: Prisma has no syntax for CHECK constraints.
 ALTER TABLE "ExperimentVariant" ADD CONSTRAINT "ExperimentVariant_one_subject_check"
   CHECK (num_nonnulls("userId", "teamId", "visitorId") = 1);

@@ -38,7 +38,8 @@ export function getAuthOptions(): NextAuthOptions {
             where: { email: parsed.data.email.toLowerCase() },
             select: { id: true, email: true, name: true, role: true, passwordHash: true },
           });
-          if (!user?.passwordHash || !(await verifyPassword(parsed.data.password, user.passwordHash))) return null;
+          if (!user?.passwordHash || !(await verifyPassword(parsed.data.password, user.passwordHash)))
+            return null;
           return { id: user.id, email: user.email, name: user.name, role: user.role };
         },
       }),

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { EnvError, type Env } from "../env";
+import { type Env, EnvError } from "../env";
 
 /**
  * The secret that signs session cookies. Set AUTH_SECRET in any shared deployment (every instance

@@ -1,5 +1,5 @@
-import { getServerSession, type Session } from "next-auth";
 import { forbidden, redirect } from "next/navigation";
+import { getServerSession, type Session } from "next-auth";
 import { getAuthOptions } from "./options";
 
 export function getSession(): Promise<Session | null> {

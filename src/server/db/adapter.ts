@@ -7,28 +7,36 @@ import type { DatabaseTarget } from "./target";
 
 export type OpenAdapter = {
   factory: SqlMigrationAwareDriverAdapterFactory;
-  /** Releases what the factory holds (PGlite instance). PostgreSQL pools are closed by Prisma. */
+  /** Releases this user's hold on the PGlite instance. PostgreSQL pools are closed by Prisma. */
   close(): Promise<void>;
 };
 
-/** PGlite cannot be opened twice on one folder in one process: share one instance per folder. */
-const pgliteInstances = new Map<string, PGlite>();
+/**
+ * PGlite cannot be opened twice on one folder in one process (the second copy would corrupt it),
+ * so every user of a folder shares one instance, closed when the last user releases it.
+ */
+const pgliteInstances = new Map<string, { instance: PGlite; users: number }>();
 
-export function openPGlite(dataDir: string): PGlite {
-  let instance = pgliteInstances.get(dataDir);
-  if (!instance || instance.closed) {
-    // PGlite does not create missing parent folders.
-    if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-    instance = new PGlite(dataDir);
-    pgliteInstances.set(dataDir, instance);
+export function acquirePGlite(dataDir: string): PGlite {
+  const entry = pgliteInstances.get(dataDir);
+  if (entry && !entry.instance.closed) {
+    entry.users += 1;
+    return entry.instance;
   }
+  // PGlite does not create missing parent folders.
+  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
+  const instance = new PGlite(dataDir);
+  pgliteInstances.set(dataDir, { instance, users: 1 });
   return instance;
 }
 
-export async function closePGlite(dataDir: string): Promise<void> {
-  const instance = pgliteInstances.get(dataDir);
+export async function releasePGlite(dataDir: string): Promise<void> {
+  const entry = pgliteInstances.get(dataDir);
+  if (!entry) return;
+  entry.users -= 1;
+  if (entry.users > 0) return;
   pgliteInstances.delete(dataDir);
-  if (instance && !instance.closed) await instance.close();
+  if (!entry.instance.closed) await entry.instance.close();
 }
 
 export function openAdapter(target: DatabaseTarget, options: { poolSize?: number } = {}): OpenAdapter {
@@ -40,6 +48,14 @@ export function openAdapter(target: DatabaseTarget, options: { poolSize?: number
     });
     return { factory, close: async () => {} };
   }
-  const pglite = openPGlite(target.dataDir);
-  return { factory: new PrismaPGlite(pglite), close: () => closePGlite(target.dataDir) };
+  const pglite = acquirePGlite(target.dataDir);
+  let released = false;
+  return {
+    factory: new PrismaPGlite(pglite),
+    close: async () => {
+      if (released) return;
+      released = true;
+      await releasePGlite(target.dataDir);
+    },
+  };
 }

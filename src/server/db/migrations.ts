@@ -111,7 +111,9 @@ export async function diffMigrationsToSchema(
   try {
     const result = await withSchemaEngine(new PrismaPGlite(scratch), (engine) =>
       engine.diff({
-        from: migrationsList.migrationDirectories.length ? { tag: "migrations", ...migrationsList } : { tag: "empty" },
+        from: migrationsList.migrationDirectories.length
+          ? { tag: "migrations", ...migrationsList }
+          : { tag: "empty" },
         to: { tag: "schemaDatamodel", files: [{ path: schemaPath, content: schema }] },
         script: true,
         exitCode: true,

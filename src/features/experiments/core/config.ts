@@ -6,7 +6,10 @@ export const experimentSlugSchema = z
   .string()
   .min(3, "A slug has at least 3 characters")
   .max(64, "A slug has at most 64 characters")
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "Use lower-case letters, digits and single hyphens (e.g. landing-hero)");
+  .regex(
+    /^[a-z0-9]+(?:-[a-z0-9]+)*$/,
+    "Use lower-case letters, digits and single hyphens (e.g. landing-hero)",
+  );
 
 export const variantNameSchema = z
   .string()
@@ -84,7 +87,9 @@ export class InvalidExperimentConfigError extends Error {
 }
 
 export function formatZodIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`);
+  return error.issues.map(
+    (issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`,
+  );
 }
 
 /** Parses `Feature.metadata`; throws {@link InvalidExperimentConfigError} naming the experiment. */

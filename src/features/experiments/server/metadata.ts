@@ -1,4 +1,8 @@
-import { type ExperimentConfig, experimentConfigSchema, parseExperimentConfig } from "@/features/experiments/core/config";
+import {
+  type ExperimentConfig,
+  experimentConfigSchema,
+  parseExperimentConfig,
+} from "@/features/experiments/core/config";
 import type { Prisma } from "@/generated/prisma/client";
 
 /**

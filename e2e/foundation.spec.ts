@@ -1,0 +1,37 @@
+import { expect, test } from "@playwright/test";
+import { E2E_ADMIN, E2E_MEMBER } from "../playwright.config";
+import { saveScreenshot, signIn } from "./helpers";
+
+test("the home page renders with the seeded database behind it", async ({ page }) => {
+  const response = await page.goto("/");
+  expect(response?.status()).toBe(200);
+  await expect(page.getByRole("heading", { level: 1, name: "Verdict" })).toBeVisible();
+  await expect(page.getByTestId("health-status")).toContainText("Database OK");
+  await expect(page.getByTestId("health-status")).toContainText("1 running experiment");
+  await saveScreenshot(page, "home");
+});
+
+test("an anonymous visitor to /admin/experiments is sent to sign-in, and back after it", async ({ page }) => {
+  await page.goto("/admin/experiments");
+  await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Fadmin%2Fexperiments$/);
+  await expect(page.getByRole("heading", { name: "Sign in to Verdict" })).toBeVisible();
+  await saveScreenshot(page, "signin");
+
+  await page.getByLabel("Email").fill(E2E_ADMIN.email);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator("#signin-error")).toHaveText("Wrong email or password.");
+
+  await page.getByLabel("Password").fill(E2E_ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/admin\/experiments$/);
+  await expect(page.getByTestId("experiment-list")).toContainText("landing-hero");
+});
+
+test("a member is refused the admin pages with 403", async ({ page }) => {
+  await signIn(page, E2E_MEMBER, "/");
+  await expect(page).toHaveURL(/\/$/);
+  const response = await page.goto("/admin/experiments");
+  expect(response?.status()).toBe(403);
+  await expect(page.getByRole("heading", { name: "403: admins only" })).toBeVisible();
+});
