@@ -16,6 +16,7 @@ export default defineConfig({
           include: ["src/**/*.test.ts", "src/**/*.test.tsx", "tests/unit/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "node_modules/**"],
           environment: "node",
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -28,6 +29,8 @@ export default defineConfig({
           hookTimeout: 120_000,
           // PGlite and the WASM schema engine are memory-hungry; two cores, so keep it small.
           maxWorkers: 2,
+          // Unit tests first: they are fast and fail early.
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -1,24 +1,41 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { assertDatabaseReachable, DatabaseUnavailableError } from "@/server/db/connection";
 import { createTestDatabase, postgresAdminUrl, uniqueDatabaseName } from "./databases";
+import { startPasswordRejectingServer } from "./fake-postgres";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
-/** Runs an npm script's command the way a user would, with a chosen environment. */
-function runDbCommand(args: string[], env: Record<string, string>) {
+type CommandResult = { status: number | null; stdout: string; stderr: string };
+
+/**
+ * Runs an npm script's command the way a user would, with a chosen environment. Asynchronous, so
+ * servers in this process (the fake PostgreSQL) keep answering while it runs.
+ */
+function runDbCommand(args: string[], env: Record<string, string>): Promise<CommandResult> {
   const tsx = path.join(repoRoot, "node_modules/.bin/tsx");
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !["DATABASE_URL", "PGLITE_DATA_DIR"].includes(key)),
   );
-  return spawnSync(tsx, ["scripts/db.ts", ...args], {
+  const child = spawn(tsx, ["scripts/db.ts", ...args], {
     cwd: repoRoot,
     env: { ...clean, NODE_ENV: "development", ...env },
-    encoding: "utf8",
     timeout: 120_000,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -29,7 +46,7 @@ describe("start-up checks", () => {
       DatabaseUnavailableError,
     );
 
-    const result = runDbCommand(["migrate"], { DATABASE_URL: url });
+    const result = await runDbCommand(["migrate"], { DATABASE_URL: url });
     expect(result.status).toBe(1);
     const errorLines = result.stderr.split("\n").filter((line) => line.trim() && !line.includes("npm warn"));
     expect(errorLines).toEqual([
@@ -37,8 +54,25 @@ describe("start-up checks", () => {
     ]);
   });
 
-  it("a malformed DATABASE_URL is named in the error", () => {
-    const result = runDbCommand(["migrate"], { DATABASE_URL: "mysql://nope" });
+  it("a wrong password stops the command with one clear line", async () => {
+    const server = await startPasswordRejectingServer();
+    try {
+      const url = `postgresql://app:wrong@127.0.0.1:${server.port}/verdict`;
+      const result = await runDbCommand(["migrate"], { DATABASE_URL: url });
+      expect(result.status).toBe(1);
+      const errorLines = result.stderr
+        .split("\n")
+        .filter((line) => line.trim() && !line.includes("npm warn"));
+      expect(errorLines).toEqual([
+        `✗ PostgreSQL at 127.0.0.1:${server.port} rejected the password for user "app" (DATABASE_URL).`,
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a malformed DATABASE_URL is named in the error", async () => {
+    const result = await runDbCommand(["migrate"], { DATABASE_URL: "mysql://nope" });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("✗ Configuration error: DATABASE_URL must be a postgresql:// URL");
     expect(result.stderr).not.toContain("    at ");
@@ -56,7 +90,7 @@ describe("start-up checks", () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), "verdict-pglite-"));
     try {
       const env = { PGLITE_DATA_DIR: dataDir, SEED_ADMIN_PASSWORD: "admin-password-1" };
-      const first = runDbCommand(["seed"], env);
+      const first = await runDbCommand(["seed"], env);
       expect(first.stderr).toBe("");
       expect(first.stdout).toContain("Migrations: applied 1");
       expect(first.stdout).toContain(
@@ -66,11 +100,11 @@ describe("start-up checks", () => {
         /Seed: created member member@verdict\.local with password [A-Za-z0-9]{20}/,
       );
 
-      const second = runDbCommand(["seed"], env);
+      const second = await runDbCommand(["seed"], env);
       expect(second.stdout).toContain("Migrations: up to date");
       expect(second.stdout).toContain("Seed: demo data already present");
 
-      const status = runDbCommand(["status"], env);
+      const status = await runDbCommand(["status"], env);
       expect(status.status).toBe(0);
       expect(status.stdout).toContain("Pending: none");
     } finally {
@@ -81,7 +115,7 @@ describe("start-up checks", () => {
   it.runIf(postgresAdminUrl())("migrates real PostgreSQL with the same migrations", async () => {
     const test = await createTestDatabase("postgres");
     try {
-      const result = runDbCommand(["status"], { DATABASE_URL: (test.target as { url: string }).url });
+      const result = await runDbCommand(["status"], { DATABASE_URL: (test.target as { url: string }).url });
       expect(result.status).toBe(0);
       expect(result.stdout).toContain("Pending: none");
       expect(result.stdout).toContain("schema.prisma matches the migrations");
