@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { targetingRulesSchema } from "./targeting-rules";
 
+/** Admin console paths under /admin/experiments/ that an experiment slug would shadow. */
+export const RESERVED_SLUGS: readonly string[] = ["new", "subjects", "flags", "delivery"];
+
 /** Lower-case kebab words, 3–64 characters: safe in URLs, cookies, PostHog property names. */
 export const experimentSlugSchema = z
   .string()
@@ -9,7 +12,10 @@ export const experimentSlugSchema = z
   .regex(
     /^[a-z0-9]+(?:-[a-z0-9]+)*$/,
     "Use lower-case letters, digits and single hyphens (e.g. landing-hero)",
-  );
+  )
+  .refine((slug) => !RESERVED_SLUGS.includes(slug), {
+    message: "This word is reserved by the admin console; choose another slug",
+  });
 
 export const variantNameSchema = z
   .string()
@@ -70,6 +76,8 @@ export const experimentConfigSchema = z.object({
   phase: z.number().int().min(1).default(1),
   setPersonProperty: z.boolean().default(false),
   conversionEvents: z.array(conversionEventNameSchema).max(50).default([]),
+  /** Lets anyone preview a variant with ?verdict_force= (admins always can). */
+  allowForcedVariants: z.boolean().default(false),
 });
 export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
 export type ExperimentConfigInput = z.input<typeof experimentConfigSchema>;

@@ -16,7 +16,8 @@ export const targetingRulesSchema = z
     plans: z.array(teamPlanSchema).max(3).optional(),
     teamIds: idListSchema.optional(),
     organizationIds: idListSchema.optional(),
-    excludeOrganizations: idListSchema.optional(),
+    /** As in the plan Verdict grew from: true leaves out every subject whose team belongs to an organization. */
+    excludeOrganizations: z.boolean().optional(),
     condition: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();

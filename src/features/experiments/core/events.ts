@@ -1,0 +1,69 @@
+import { z } from "zod";
+import { conversionEventNameSchema, experimentSlugSchema, variantNameSchema } from "./config";
+import { sha1Hex } from "./sha1";
+
+/** Event names Verdict records (and later delivers to PostHog). */
+export const EXPOSURE_EVENT = "experiment_viewed";
+export const CONVERSION_EVENT = "experiment_conversion";
+export const EVENT_SCHEMA_VERSION = 1;
+
+export const consentStateSchema = z.enum(["granted", "denied", "pending", "not-required"]);
+export type ConsentState = z.infer<typeof consentStateSchema>;
+
+/** Property values a conversion may carry: flat and bounded. */
+const propertyValue = z.union([z.string().max(500), z.number().finite(), z.boolean(), z.null()]);
+export const eventPropertiesSchema = z
+  .record(z.string().min(1).max(64), propertyValue)
+  .refine((record) => Object.keys(record).length <= 30, "At most 30 properties");
+
+const idempotencyKeySchema = z
+  .string()
+  .min(8)
+  .max(100)
+  .regex(/^[A-Za-z0-9._:-]+$/, "Idempotency keys use letters, digits and . _ : -");
+
+/** What the browser's tracker sends: exposures and conversions, batched. */
+export const trackedEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("exposure"),
+    slug: experimentSlugSchema,
+    variant: variantNameSchema,
+    occurredAt: z.coerce.date().optional(),
+  }),
+  z.object({
+    type: z.literal("conversion"),
+    slug: experimentSlugSchema,
+    event: conversionEventNameSchema,
+    properties: eventPropertiesSchema.optional(),
+    idempotencyKey: idempotencyKeySchema,
+    occurredAt: z.coerce.date().optional(),
+  }),
+]);
+export type TrackedEvent = z.infer<typeof trackedEventSchema>;
+
+export const trackEventsInputSchema = z.object({
+  events: z.array(trackedEventSchema).min(1).max(50),
+});
+
+/**
+ * Property keys that usually carry personal data. Events carry none by default: such keys are
+ * dropped before anything is stored, so they cannot reach PostHog either.
+ */
+const PII_KEY =
+  /(e-?mail|phone|first_?name|last_?name|full_?name|^name$|address|^ip$|ip_?address|password|ssn)/i;
+
+export function withoutPii<T extends Record<string, unknown>>(properties: T): Partial<T> {
+  return Object.fromEntries(Object.entries(properties).filter(([key]) => !PII_KEY.test(key))) as Partial<T>;
+}
+
+/**
+ * A stable UUID (version-5 layout over SHA-1) for an idempotency key: the PostHog event `uuid`,
+ * so a redelivered event is the same event to PostHog and never counts twice.
+ */
+export function eventUuid(idempotencyKey: string): string {
+  const hex = sha1Hex(`verdict-event:${idempotencyKey}`).slice(0, 32).split("");
+  hex[12] = "5";
+  hex[16] = ((Number.parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
+  const text = hex.join("");
+  return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20, 32)}`;
+}
