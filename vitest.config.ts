@@ -13,7 +13,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "src/**/*.test.tsx", "tests/unit/**/*.test.ts"],
+          include: [
+            "src/**/*.test.ts",
+            "src/**/*.test.tsx",
+            "tests/unit/**/*.test.ts",
+            "tests/unit/**/*.test.tsx",
+          ],
           exclude: ["**/*.int.test.ts", "node_modules/**"],
           environment: "node",
           sequence: { groupOrder: 0 },

@@ -5,6 +5,11 @@ import { EnvError } from "@/server/env";
 export async function runCli(main: () => Promise<void>): Promise<void> {
   try {
     await main();
+    // Embedded Postgres (PGlite) leaves its interval timers armed after close, which would keep
+    // a finished command alive for seconds; once the output is flushed there is nothing left to do.
+    await flush(process.stdout);
+    await flush(process.stderr);
+    process.exit(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof EnvError) {
       console.error(`✗ Configuration error: ${error.problems.join("; ")}. See .env.example.`);
@@ -15,4 +20,8 @@ export async function runCli(main: () => Promise<void>): Promise<void> {
     }
     process.exit(1);
   }
+}
+
+function flush(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
 }

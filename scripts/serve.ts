@@ -40,5 +40,8 @@ await runCli(async () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => child.kill(signal));
   }
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  // The supervisor lives exactly as long as Next.js does and passes on its exit code.
+  process.exitCode = await new Promise<number>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+  );
 });

@@ -9,6 +9,11 @@ const optionalString = z
   .optional()
   .transform((value) => (value?.trim() ? value.trim() : undefined));
 
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((value) => value === "true" || value === "1");
+
 const postgresUrl = z
   .string()
   .trim()
@@ -49,10 +54,48 @@ export const envSchema = z.object({
     (value) => (value === "" ? undefined : value),
     z.url().default("https://us.i.posthog.com"),
   ),
+  /** posthog-js options, off unless switched on (privacy by default). */
+  POSTHOG_AUTOCAPTURE: booleanFlag,
+  POSTHOG_SESSION_RECORDING: booleanFlag,
+  POSTHOG_CAPTURE_PAGEVIEWS: booleanFlag,
+  /** An optional second destination for events: a JSON POST signed with HMAC-SHA256. */
+  EVENTS_WEBHOOK_URL: z.preprocess((value) => (value === "" ? undefined : value), z.url().optional()),
+  EVENTS_WEBHOOK_SECRET: optionalString,
+  /** Run the outbox dispatcher inside the app (default) or only as `npm run events:dispatch`. */
+  EVENTS_DISPATCHER: z.enum(["in-app", "off"]).default("in-app"),
+  /** How long a claimed batch stays reserved before another dispatcher may take it over. */
+  EVENTS_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Shared secret of the order webhook (Shopify's X-Shopify-Hmac-Sha256). */
+  ORDER_WEBHOOK_SECRET: optionalString,
+  /** GitHub OAuth app; the "Continue with GitHub" button appears when both are set. */
+  GITHUB_ID: optionalString,
+  GITHUB_SECRET: optionalString,
+  /** Google OAuth client; the "Continue with Google" button appears when both are set. */
+  GOOGLE_CLIENT_ID: optionalString,
+  GOOGLE_CLIENT_SECRET: optionalString,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Credentials that are useless on their own: half a pair is a typo or a lost line, not a choice. */
+const PAIRS = [
+  ["GITHUB_ID", "GITHUB_SECRET", "GitHub sign-in"],
+  ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "Google sign-in"],
+] as const;
+
+/** Settings that only make sense together. */
+function crossCheck(env: Env): string[] {
+  const problems: string[] = [];
+  if (env.EVENTS_WEBHOOK_URL && !env.EVENTS_WEBHOOK_SECRET) {
+    problems.push("EVENTS_WEBHOOK_SECRET is required when EVENTS_WEBHOOK_URL is set (deliveries are signed)");
+  }
+  for (const [first, second, purpose] of PAIRS) {
+    if (env[first] && !env[second]) problems.push(`${second} is required when ${first} is set (${purpose})`);
+    if (env[second] && !env[first]) problems.push(`${first} is required when ${second} is set (${purpose})`);
+  }
+  return problems;
+}
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -64,7 +107,11 @@ export class EnvError extends Error {
 /** Parses an environment; throws {@link EnvError} naming every bad variable. */
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(source);
-  if (result.success) return result.data;
+  if (result.success) {
+    const problems = crossCheck(result.data);
+    if (problems.length) throw new EnvError(problems);
+    return result.data;
+  }
   throw new EnvError(
     result.error.issues.map((issue) => `${issue.path.join(".") || "environment"} ${issue.message}`),
   );

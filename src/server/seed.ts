@@ -111,5 +111,56 @@ export async function seedDatabase(db: PrismaClient, options: SeedOptions = {}):
     skipDuplicates: true,
   });
   result.createdExperiment = experiment.count === 1;
+  await seedDemoPageExperiments(db, now);
   return result;
+}
+
+/** The experiments behind the demo pages /pricing (users) and /team (teams). */
+export const PRICING_EXPERIMENT_SLUG = "pricing-page";
+export const TEAM_EXPERIMENT_SLUG = "team-dashboard-layout";
+
+async function seedDemoPageExperiments(db: PrismaClient, now: Date): Promise<void> {
+  const running = {
+    assignmentType: "deterministic",
+    status: "running",
+    startedAt: now.toISOString(),
+  } as const;
+  const pricing = experimentConfigSchema.parse({
+    ...running,
+    scope: "user",
+    variants: [
+      { name: "control", percentage: 33.34, description: "Monthly prices first" },
+      { name: "annual-first", percentage: 33.33, description: "Annual prices first, with the saving shown" },
+      { name: "value-first", percentage: 33.33, description: "What each plan gets you, prices second" },
+    ],
+    conversionEvents: ["begin_checkout"],
+  });
+  const team = experimentConfigSchema.parse({
+    ...running,
+    scope: "team",
+    variants: [
+      { name: "control", percentage: 50, description: "The list dashboard" },
+      { name: "cards", percentage: 50, description: "A card grid dashboard" },
+    ],
+    conversionEvents: ["dashboard_action"],
+  });
+  await db.feature.createMany({
+    data: [
+      {
+        slug: PRICING_EXPERIMENT_SLUG,
+        type: "EXPERIMENT",
+        enabled: true,
+        description: "Pricing page: which presentation makes signed-in users begin checkout?",
+        metadata: toExperimentMetadata(pricing),
+      },
+      {
+        slug: TEAM_EXPERIMENT_SLUG,
+        type: "EXPERIMENT",
+        enabled: true,
+        description: "Team dashboard layout: every member of a team sees the same layout.",
+        metadata: toExperimentMetadata(team),
+      },
+    ],
+    skipDuplicates: true,
+  });
 }

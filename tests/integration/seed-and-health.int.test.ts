@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseExperimentConfig } from "@/features/experiments/core/config";
+import { createExperimentServices } from "@/features/experiments/server/services";
 import { createCaller } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
 import { verifyPassword } from "@/server/auth/password";
@@ -58,14 +59,13 @@ describe.each(databaseKinds())("on %s", (kind) => {
   });
 
   it("serves the health procedure from the database", async () => {
-    const caller = createCaller({
-      ...createTRPCContext({ headers: new Headers(), session: null }),
-      db: test.db,
-    });
-    const health = await caller.health.check();
+    const experiments = createExperimentServices(test.db, test.target);
+    const caller = createCaller(createTRPCContext({ headers: new Headers(), session: null, experiments }));
+    const health = await caller.health.check().finally(() => experiments.close());
     expect(health.status).toBe("ok");
-    expect(health.runningExperiments).toBe(1);
-    expect(health.latestMigration).toMatch(/^\d{14}_init$/);
+    // landing-hero, plus the experiments behind the /pricing and /team demo pages.
+    expect(health.runningExperiments).toBe(3);
+    expect(health.latestMigration).toMatch(/^\d{14}_rollups$/);
   });
 
   it("keeps one assignment per subject, experiment and phase, with exactly one subject", async () => {

@@ -55,4 +55,38 @@ describe("parseEnv", () => {
     ]);
     expect(problems[0]).toBe("DATABASE_URL must be a postgresql:// URL");
   });
+
+  it("accepts each OAuth pair when both halves are set, and neither", () => {
+    const env = parseEnv({
+      GITHUB_ID: "Iv1.abc",
+      GITHUB_SECRET: "gh-secret",
+      GOOGLE_CLIENT_ID: "123.apps.googleusercontent.com",
+      GOOGLE_CLIENT_SECRET: "g-secret",
+    });
+    expect(env.GITHUB_ID).toBe("Iv1.abc");
+    expect(env.GOOGLE_CLIENT_SECRET).toBe("g-secret");
+    const none = parseEnv({
+      GITHUB_ID: "",
+      GITHUB_SECRET: " ",
+      GOOGLE_CLIENT_ID: "",
+      GOOGLE_CLIENT_SECRET: "",
+    });
+    expect(none.GITHUB_ID).toBeUndefined();
+    expect(none.GOOGLE_CLIENT_ID).toBeUndefined();
+  });
+
+  it("names the missing half of an OAuth pair", () => {
+    expect(problemsOf({ GITHUB_ID: "Iv1.abc" })).toEqual([
+      "GITHUB_SECRET is required when GITHUB_ID is set (GitHub sign-in)",
+    ]);
+    expect(problemsOf({ GITHUB_SECRET: "gh-secret", GITHUB_ID: "  " })).toEqual([
+      "GITHUB_ID is required when GITHUB_SECRET is set (GitHub sign-in)",
+    ]);
+    expect(
+      problemsOf({ GOOGLE_CLIENT_SECRET: "g-secret", GITHUB_ID: "Iv1.abc", GITHUB_SECRET: "s" }),
+    ).toEqual(["GOOGLE_CLIENT_ID is required when GOOGLE_CLIENT_SECRET is set (Google sign-in)"]);
+    expect(problemsOf({ GOOGLE_CLIENT_ID: "123.apps.googleusercontent.com" })).toEqual([
+      "GOOGLE_CLIENT_SECRET is required when GOOGLE_CLIENT_ID is set (Google sign-in)",
+    ]);
+  });
 });

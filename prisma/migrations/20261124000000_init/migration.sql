@@ -43,6 +43,26 @@ CREATE TABLE "Feature" (
 );
 
 -- CreateTable
+CREATE TABLE "UserFeature" (
+    "userId" UUID NOT NULL,
+    "featureSlug" TEXT NOT NULL,
+    "enabled" BOOLEAN NOT NULL,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "UserFeature_pkey" PRIMARY KEY ("userId","featureSlug")
+);
+
+-- CreateTable
+CREATE TABLE "TeamFeature" (
+    "teamId" UUID NOT NULL,
+    "featureSlug" TEXT NOT NULL,
+    "enabled" BOOLEAN NOT NULL,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "TeamFeature_pkey" PRIMARY KEY ("teamId","featureSlug")
+);
+
+-- CreateTable
 CREATE TABLE "ExperimentVariant" (
     "id" UUID NOT NULL,
     "experimentSlug" TEXT NOT NULL,
@@ -178,6 +198,12 @@ CREATE TABLE "AuditLog" (
 CREATE INDEX "Feature_type_enabled_idx" ON "Feature"("type", "enabled");
 
 -- CreateIndex
+CREATE INDEX "UserFeature_featureSlug_enabled_idx" ON "UserFeature"("featureSlug", "enabled");
+
+-- CreateIndex
+CREATE INDEX "TeamFeature_featureSlug_enabled_idx" ON "TeamFeature"("featureSlug", "enabled");
+
+-- CreateIndex
 CREATE INDEX "ExperimentVariant_experimentSlug_phase_variant_idx" ON "ExperimentVariant"("experimentSlug", "phase", "variant");
 
 -- CreateIndex
@@ -245,6 +271,18 @@ CREATE INDEX "Event_visitorId_idx" ON "Event"("visitorId");
 
 -- CreateIndex
 CREATE INDEX "AuditLog_experimentSlug_at_idx" ON "AuditLog"("experimentSlug", "at");
+
+-- AddForeignKey
+ALTER TABLE "UserFeature" ADD CONSTRAINT "UserFeature_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "UserFeature" ADD CONSTRAINT "UserFeature_featureSlug_fkey" FOREIGN KEY ("featureSlug") REFERENCES "Feature"("slug") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "TeamFeature" ADD CONSTRAINT "TeamFeature_teamId_fkey" FOREIGN KEY ("teamId") REFERENCES "Team"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "TeamFeature" ADD CONSTRAINT "TeamFeature_featureSlug_fkey" FOREIGN KEY ("featureSlug") REFERENCES "Feature"("slug") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "ExperimentVariant" ADD CONSTRAINT "ExperimentVariant_experimentSlug_fkey" FOREIGN KEY ("experimentSlug") REFERENCES "Feature"("slug") ON DELETE CASCADE ON UPDATE CASCADE;

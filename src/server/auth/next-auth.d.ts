@@ -11,5 +11,7 @@ declare module "next-auth/jwt" {
   interface JWT {
     userId?: string;
     role?: Role;
+    /** When the role was last read from the database (ms since the epoch); see role-refresh.ts. */
+    roleCheckedAt?: number;
   }
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
-import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { DatabaseTarget } from "./target";
 
@@ -46,7 +46,7 @@ export function openAdapter(target: DatabaseTarget, options: { poolSize?: number
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
     });
-    return { factory, close: async () => {} };
+    return disposingOnClose(factory);
   }
   const pglite = acquirePGlite(target.dataDir);
   let released = false;
@@ -56,6 +56,36 @@ export function openAdapter(target: DatabaseTarget, options: { poolSize?: number
       if (released) return;
       released = true;
       await releasePGlite(target.dataDir);
+    },
+  };
+}
+
+/**
+ * Closes every connection the factory opened that its user did not dispose. The schema engine
+ * releases its migration advisory lock by dropping its connection; freed WASM engines never
+ * dispose theirs, so without this the lock (and a pool) outlived every migration command.
+ */
+function disposingOnClose(factory: SqlMigrationAwareDriverAdapterFactory): OpenAdapter {
+  const open = new Set<SqlDriverAdapter>();
+  const track = async (connecting: Promise<SqlDriverAdapter>): Promise<SqlDriverAdapter> => {
+    const adapter = await connecting;
+    open.add(adapter);
+    const dispose = adapter.dispose.bind(adapter);
+    adapter.dispose = async () => {
+      if (!open.delete(adapter)) return;
+      await dispose();
+    };
+    return adapter;
+  };
+  return {
+    factory: {
+      provider: factory.provider,
+      adapterName: factory.adapterName,
+      connect: () => track(factory.connect()),
+      connectToShadowDb: () => track(factory.connectToShadowDb()),
+    },
+    close: async () => {
+      await Promise.all([...open].map((adapter) => adapter.dispose()));
     },
   };
 }

@@ -26,6 +26,24 @@ async function compileEngine() {
 let initialised = false;
 
 /**
+ * The engine arms a 10-second timer around every advisory-lock wait and never clears it, which
+ * kept each CLI command alive for 10 s after its work was done. Its timers are made `unref`: a
+ * pending lock wait still keeps the process alive through its database connection.
+ */
+function withUnrefTimers(imports: WebAssembly.ModuleImports): WebAssembly.ModuleImports {
+  const wrapped: WebAssembly.ModuleImports = { ...imports };
+  for (const name of Object.keys(imports)) {
+    if (!name.startsWith("__wbg_setTimeout_")) continue;
+    wrapped[name] = (callback: () => void, milliseconds: number) => {
+      const timer = setTimeout(callback, milliseconds >>> 0);
+      timer.unref();
+      return timer;
+    };
+  }
+  return wrapped;
+}
+
+/**
  * A schema engine talking to the database behind `factory`. The glue keeps module-level state, so
  * the WASM instance is created once per process and shared by every engine.
  */
@@ -37,7 +55,7 @@ export async function createSchemaEngine(
   const { glue, module } = await compiled;
   if (!initialised) {
     const instance = new WebAssembly.Instance(module, {
-      "./schema_engine_bg.js": glue as unknown as WebAssembly.ModuleImports,
+      "./schema_engine_bg.js": withUnrefTimers(glue as unknown as WebAssembly.ModuleImports),
     });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();

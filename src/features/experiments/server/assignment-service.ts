@@ -1,0 +1,254 @@
+import { InvalidExperimentConfigError } from "@/features/experiments/core/config";
+import { type AssignmentReason, cryptoRandom, decideAssignment } from "@/features/experiments/core/decide";
+import type { TargetingAttributes } from "@/features/experiments/core/targeting-rules";
+import { logger } from "@/server/logger";
+import type { CatalogExperiment, CatalogSnapshot, ExperimentCatalog } from "./catalog";
+import { assignmentUnavailable, ExperimentError, scopeMismatch } from "./errors";
+import type { ExperimentRepository, NewAssignment, StoredAssignment } from "./repository";
+import { type Subject, type SubjectIds, subjectColumn, subjectFor } from "./subjects";
+
+export type AssignmentResult = {
+  slug: string;
+  variant: string | null;
+  isControl: boolean;
+  isNewAssignment: boolean;
+  reason: AssignmentReason;
+  /** The phase the assignment belongs to (null when none applies). */
+  phase: number | null;
+};
+
+type Deps = { random?: () => number };
+
+/**
+ * Serves variants. Reads configurations from the in-memory catalog, so a returning subject costs
+ * one indexed read and a new one a read and one insert that cannot duplicate (concurrent first
+ * requests converge on the row that won). Database failures surface as ASSIGNMENT_UNAVAILABLE,
+ * never as "experiment off".
+ */
+export class AssignmentService {
+  private readonly random: () => number;
+
+  constructor(
+    private readonly repository: ExperimentRepository,
+    private readonly catalog: ExperimentCatalog,
+    deps: Deps = {},
+  ) {
+    this.random = deps.random ?? cryptoRandom;
+  }
+
+  getVariantForUser(slug: string, userId: string, attributes?: TargetingAttributes) {
+    return this.getVariant(slug, { kind: "user", id: userId }, attributes);
+  }
+
+  getVariantForTeam(slug: string, teamId: string, attributes?: TargetingAttributes) {
+    return this.getVariant(slug, { kind: "team", id: teamId }, attributes);
+  }
+
+  getVariantForVisitor(slug: string, visitorId: string, attributes?: TargetingAttributes) {
+    return this.getVariant(slug, { kind: "visitor", id: visitorId }, attributes);
+  }
+
+  /** The subject's variant, enrolling them when the rules say so. */
+  async getVariant(
+    slug: string,
+    subject: Subject,
+    attributes: TargetingAttributes = {},
+  ): Promise<AssignmentResult> {
+    const experiment = await this.requireExperiment(slug, subject);
+    if (!experiment) return result(slug, null, "unknown-experiment", null);
+    const { config } = experiment;
+    const existing = await this.existingVariant(experiment, subject);
+    const decision = decideAssignment(experiment, subject.id, existing, attributes, this.random);
+    if (!decision.enroll || !decision.variant)
+      return result(slug, decision.variant, decision.reason, config.phase);
+
+    const [inserted] = await this.guard(slug, () =>
+      this.repository.insertAssignments([toNewAssignment(experiment, subject, decision.variant as string)]),
+    );
+    if (inserted) return result(slug, inserted.variant, "assigned", config.phase, true);
+    // Another request enrolled this subject first: serve what it stored.
+    const winner = await this.guard(slug, () => this.repository.findAssignment(slug, config.phase, subject));
+    if (!winner)
+      throw assignmentUnavailable(slug, new Error("assignment vanished after a conflicting insert"));
+    return result(slug, winner.variant, "sticky", config.phase);
+  }
+
+  /** What the subject has or would get, without enrolling them: previews, support, analysis. */
+  async peekVariant(
+    slug: string,
+    subject: Subject,
+    attributes: TargetingAttributes = {},
+  ): Promise<AssignmentResult> {
+    const experiment = await this.requireExperiment(slug, subject);
+    if (!experiment) return result(slug, null, "unknown-experiment", null);
+    const existing = await this.existingVariant(experiment, subject);
+    // A random experiment's unenrolled subject has no variant yet: show the first draw's odds
+    // would be misleading, so peek reports the deterministic hash's choice as "would get".
+    const decision = decideAssignment(experiment, subject.id, existing, attributes, () => 0);
+    return result(slug, decision.variant, decision.reason, experiment.config.phase);
+  }
+
+  /**
+   * Every experiment for one request's subjects (or just `slugs`), in one read for existing
+   * assignments and one batched insert for new ones. Each experiment uses the id of its scope.
+   */
+  async getVariants(
+    ids: SubjectIds,
+    options: { slugs?: string[]; attributes?: TargetingAttributes } = {},
+  ): Promise<Record<string, AssignmentResult>> {
+    const snapshot = await this.snapshot("(all)");
+    const attributes = options.attributes ?? {};
+    const results: Record<string, AssignmentResult> = {};
+    const candidates: { experiment: CatalogExperiment; subject: Subject }[] = [];
+
+    for (const slug of options.slugs ?? [...snapshot.experiments.keys(), ...snapshot.broken.keys()]) {
+      const experiment = snapshot.experiments.get(slug);
+      if (!experiment) {
+        const broken = snapshot.broken.get(slug);
+        if (broken)
+          logger.error("experiment configuration is invalid", { slug, issues: broken.error.issues });
+        results[slug] = result(slug, null, broken ? "invalid-config" : "unknown-experiment", null);
+        continue;
+      }
+      const subject = subjectFor(experiment.config.scope, ids);
+      if (!subject) results[slug] = result(slug, null, "missing-subject", experiment.config.phase);
+      else candidates.push({ experiment, subject });
+    }
+
+    const needsLookup = candidates.filter(({ experiment }) =>
+      ["running", "paused"].includes(experiment.config.status),
+    );
+    const slugsToRead = needsLookup.map(({ experiment }) => experiment.slug);
+    const stored = await this.guard("(all)", () =>
+      this.repository.findAssignmentsForSubjects(ids, slugsToRead),
+    );
+
+    const enrolments: { experiment: CatalogExperiment; subject: Subject; variant: string }[] = [];
+    for (const { experiment, subject } of candidates) {
+      const existing = findFor(stored, experiment, subject, ids.userId);
+      const decision = decideAssignment(experiment, subject.id, existing, attributes, this.random);
+      results[experiment.slug] = result(
+        experiment.slug,
+        decision.variant,
+        decision.reason,
+        experiment.config.phase,
+      );
+      if (decision.enroll && decision.variant)
+        enrolments.push({ experiment, subject, variant: decision.variant });
+    }
+    if (!enrolments.length) return results;
+
+    const inserted = await this.guard("(all)", () =>
+      this.repository.insertAssignments(
+        enrolments.map((e) => toNewAssignment(e.experiment, e.subject, e.variant)),
+      ),
+    );
+    const lost: typeof enrolments = [];
+    for (const enrolment of enrolments) {
+      const row = findFor(inserted, enrolment.experiment, enrolment.subject);
+      if (row)
+        results[enrolment.experiment.slug] = result(
+          enrolment.experiment.slug,
+          row,
+          "assigned",
+          enrolment.experiment.config.phase,
+          true,
+        );
+      else lost.push(enrolment);
+    }
+    if (lost.length) {
+      const winners = await this.guard("(all)", () =>
+        this.repository.findAssignmentsForSubjects(
+          ids,
+          lost.map((e) => e.experiment.slug),
+        ),
+      );
+      for (const { experiment, subject } of lost) {
+        const variant = findFor(winners, experiment, subject);
+        if (!variant)
+          throw assignmentUnavailable(
+            experiment.slug,
+            new Error("assignment vanished after a conflicting insert"),
+          );
+        results[experiment.slug] = result(experiment.slug, variant, "sticky", experiment.config.phase);
+      }
+    }
+    return results;
+  }
+
+  /** The experiment, or null when unknown; throws for broken configuration or the wrong scope. */
+  private async requireExperiment(slug: string, subject: Subject): Promise<CatalogExperiment | null> {
+    const snapshot = await this.snapshot(slug);
+    const broken = snapshot.broken.get(slug);
+    if (broken) throw broken.error;
+    const experiment = snapshot.experiments.get(slug);
+    if (!experiment) return null;
+    if (experiment.config.scope !== subject.kind)
+      throw scopeMismatch(slug, experiment.config.scope, subject.kind);
+    return experiment;
+  }
+
+  private async existingVariant(experiment: CatalogExperiment, subject: Subject): Promise<string | null> {
+    if (experiment.config.status !== "running" && experiment.config.status !== "paused") return null;
+    const row = await this.guard(experiment.slug, () =>
+      this.repository.findAssignment(experiment.slug, experiment.config.phase, subject),
+    );
+    return row?.variant ?? null;
+  }
+
+  private snapshot(slug: string): Promise<CatalogSnapshot> {
+    return this.guard(slug, () => this.catalog.getSnapshot());
+  }
+
+  /** Database failures become a typed, logged error; domain errors pass through unchanged. */
+  private async guard<T>(slug: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof ExperimentError || error instanceof InvalidExperimentConfigError) throw error;
+      logger.error("assignment storage failed", { slug, error: String(error) });
+      throw assignmentUnavailable(slug, error);
+    }
+  }
+}
+
+function result(
+  slug: string,
+  variant: string | null,
+  reason: AssignmentReason,
+  phase: number | null,
+  isNewAssignment = false,
+): AssignmentResult {
+  return { slug, variant, isControl: variant === "control", isNewAssignment, reason, phase };
+}
+
+function toNewAssignment(experiment: CatalogExperiment, subject: Subject, variant: string): NewAssignment {
+  return {
+    experimentSlug: experiment.slug,
+    phase: experiment.config.phase,
+    variant,
+    subject,
+    assignmentType: experiment.config.assignmentType === "random" ? "RANDOM" : "DETERMINISTIC",
+  };
+}
+
+/**
+ * The stored variant of a subject in the experiment's current phase. For a visitor-scoped test, a
+ * signed-in user's carried-over assignment (made when they signed in on another device) wins over
+ * this browser's, so one person sees one variant everywhere.
+ */
+function findFor(
+  rows: StoredAssignment[],
+  experiment: CatalogExperiment,
+  subject: Subject,
+  signedInUserId?: string | null,
+): string | null {
+  const inPhase = (candidate: StoredAssignment) =>
+    candidate.experimentSlug === experiment.slug && candidate.phase === experiment.config.phase;
+  if (subject.kind === "visitor" && signedInUserId) {
+    const carried = rows.find((candidate) => inPhase(candidate) && candidate.userId === signedInUserId);
+    if (carried) return carried.variant;
+  }
+  const column = subjectColumn(subject.kind);
+  return rows.find((candidate) => inPhase(candidate) && candidate[column] === subject.id)?.variant ?? null;
+}

@@ -1,0 +1,83 @@
+import type { PrismaClient } from "@/generated/prisma/client";
+import { getDb } from "@/server/db/client";
+import { type Subscription, subscribe } from "@/server/db/notifications";
+import { type DatabaseTarget, databaseTargetFromEnv } from "@/server/db/target";
+import { getEnv } from "@/server/env";
+import { logger } from "@/server/logger";
+import { AdminQueries } from "./admin-queries";
+import { AssignmentService } from "./assignment-service";
+import { ExperimentCatalog } from "./catalog";
+import { EventRecorder } from "./event-recorder";
+import { LifecycleService } from "./lifecycle-service";
+import { EXPERIMENT_CHANGED_CHANNEL, ExperimentRepository } from "./repository";
+import { TargetingPreviewService } from "./targeting-preview";
+
+export type ExperimentServices = {
+  repository: ExperimentRepository;
+  catalog: ExperimentCatalog;
+  assignments: AssignmentService;
+  lifecycle: LifecycleService;
+  admin: AdminQueries;
+  targetingPreview: TargetingPreviewService;
+  events: EventRecorder;
+  /** Resolves once this instance listens for other instances' changes. */
+  listening: Promise<void>;
+  close(): Promise<void>;
+};
+
+export type ServiceOptions = { random?: () => number; now?: () => Date; catalogMaxAgeMs?: number };
+
+/** Wires the feature's services around one database; used by the app singleton and by tests. */
+export function createExperimentServices(
+  db: PrismaClient,
+  target: DatabaseTarget,
+  options: ServiceOptions = {},
+): ExperimentServices {
+  const repository = new ExperimentRepository(db);
+  const catalog = new ExperimentCatalog(() => repository.listExperiments(), {
+    maxAgeMs: options.catalogMaxAgeMs,
+  });
+  const assignments = new AssignmentService(repository, catalog, { random: options.random });
+  const lifecycle = new LifecycleService(repository, () => catalog.invalidate(), options.now);
+
+  let subscription: Subscription | undefined;
+  const listening = subscribe(target, EXPERIMENT_CHANGED_CHANNEL, {
+    onNotification: () => catalog.invalidate(),
+    onReconnect: () => catalog.invalidate(),
+    onError: (error) =>
+      logger.warn("experiment change listener interrupted; reconnecting", { error: String(error) }),
+  }).then((active) => {
+    subscription = active;
+  });
+  // Without the listener this instance still works; it just learns of other instances' changes
+  // only when the catalog's safety-net age runs out.
+  listening.catch((error) =>
+    logger.error("could not listen for experiment changes", { error: String(error) }),
+  );
+
+  return {
+    repository,
+    catalog,
+    assignments,
+    lifecycle,
+    admin: new AdminQueries(repository),
+    targetingPreview: new TargetingPreviewService(db, assignments),
+    events: new EventRecorder(repository, catalog),
+    listening,
+    async close() {
+      await listening.catch(() => {});
+      await subscription?.close();
+    },
+  };
+}
+
+const globalForServices = globalThis as typeof globalThis & { __verdictExperiments?: ExperimentServices };
+
+/** The process-wide services, created on first use (never at build time). */
+export function getExperimentServices(): ExperimentServices {
+  globalForServices.__verdictExperiments ??= createExperimentServices(
+    getDb(),
+    databaseTargetFromEnv(getEnv()),
+  );
+  return globalForServices.__verdictExperiments;
+}

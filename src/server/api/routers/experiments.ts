@@ -1,0 +1,78 @@
+import { TRPCError } from "@trpc/server";
+import { parseForcedVariants } from "@/features/experiments/core/force";
+import {
+  forRequestInputSchema,
+  getVariantInputSchema,
+  getVariantsInputSchema,
+} from "@/features/experiments/core/inputs";
+import { assignmentsForRequest } from "@/features/experiments/server/request-assignments";
+import { resolveRequestSubject } from "@/features/experiments/server/request-subject";
+import { MemoryRateLimiter } from "../../rate-limit";
+import { createTRPCRouter, perIp, publicProcedure, type RateLimitRule, rateLimited } from "../trpc";
+
+const perVisitor: RateLimitRule = {
+  name: "experiments:visitor",
+  limiter: new MemoryRateLimiter(300, 60_000),
+  key: (ctx, input) => {
+    const visitorId = (input as { visitorId?: unknown } | undefined)?.visitorId ?? ctx.visitorId;
+    return typeof visitorId === "string" ? visitorId.slice(0, 128) : null;
+  },
+};
+const limited = publicProcedure.use(rateLimited([perIp("experiments", 1200), perVisitor]));
+
+/** The public API: variants for the caller's subjects. Validates, checks who may ask, delegates. */
+export const experimentsRouter = createTRPCRouter({
+  getVariant: limited.input(getVariantInputSchema).query(async ({ ctx, input }) => {
+    const { assignments, repository } = ctx.experiments;
+    const { slug, attributes: clientAttributes, ...ids } = input;
+    const subject = await resolveRequestSubject(repository, ctx.session, ids, clientAttributes);
+    const result = (
+      await assignments.getVariants(subject.ids, { slugs: [slug], attributes: subject.attributes })
+    )[slug];
+    if (!result || result.reason === "unknown-experiment") {
+      throw new TRPCError({ code: "NOT_FOUND", message: `No experiment "${slug}"` });
+    }
+    if (result.reason === "missing-subject") {
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: `Experiment "${slug}" needs a different subject id for its scope`,
+      });
+    }
+    return result;
+  }),
+
+  getVariants: limited.input(getVariantsInputSchema).query(async ({ ctx, input }) => {
+    const { assignments, repository } = ctx.experiments;
+    const { slugs, attributes: clientAttributes, ...ids } = input;
+    const subject = await resolveRequestSubject(repository, ctx.session, ids, clientAttributes);
+    return assignments.getVariants(subject.ids, { slugs, attributes: subject.attributes });
+  }),
+
+  /**
+   * Every experiment for the caller as the server sees them (session user, their team, visitor
+   * cookie): what the ExperimentProvider refreshes from, the same call server rendering makes.
+   */
+  forRequest: limited.input(forRequestInputSchema).query(({ ctx, input }) =>
+    assignmentsForRequest(ctx.experiments, {
+      session: ctx.session,
+      visitorId: ctx.visitorId,
+      slugs: input.slugs,
+      forced: parseForcedVariants(input.force),
+    }),
+  ),
+
+  listActiveExperiments: limited.query(async ({ ctx }) => {
+    const snapshot = await ctx.experiments.catalog.getSnapshot();
+    return [...snapshot.experiments.values()]
+      .filter((experiment) => experiment.config.status === "running" || experiment.config.status === "paused")
+      .map(({ slug, description, version, config }) => ({
+        slug,
+        description,
+        version,
+        status: config.status,
+        scope: config.scope,
+        phase: config.phase,
+        variants: config.variants.map((variant) => ({ name: variant.name, percentage: variant.percentage })),
+      }));
+  }),
+});

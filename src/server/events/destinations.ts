@@ -1,0 +1,105 @@
+import { createHmac } from "node:crypto";
+import { PostHog } from "posthog-node";
+import { eventUuid } from "@/features/experiments/core/events";
+import type { Destination } from "./dispatcher";
+import type { OutboxEvent } from "./outbox";
+
+/**
+ * PostHog's distinct id for an event: the person it is about (the user, else the visitor); team
+ * events without either use a stable `team:<id>` id. Purchases may name the browser's own
+ * PostHog id (`ph_distinct_id`) so server and browser events join.
+ */
+export function distinctIdOf(event: OutboxEvent): string {
+  const fromBrowser = event.properties.ph_distinct_id;
+  if (typeof fromBrowser === "string" && fromBrowser) return fromBrowser;
+  return event.userId ?? event.visitorId ?? (event.teamId ? `team:${event.teamId}` : "anonymous");
+}
+
+/** The properties PostHog receives: the event's own, plus subject ids (never emails or IPs). */
+export function posthogProperties(event: OutboxEvent): Record<string, unknown> {
+  const { ph_distinct_id: _browserId, ...properties } = event.properties;
+  return {
+    ...properties,
+    ...(event.userId ? { user_id: event.userId } : {}),
+    ...(event.teamId ? { team_id: event.teamId } : {}),
+    ...(event.visitorId ? { visitor_id: event.visitorId } : {}),
+    ...(event.correlationId ? { correlation_id: event.correlationId } : {}),
+    verdict_source: event.source.toLowerCase(),
+    verdict_schema_version: event.schemaVersion,
+    // The server's events must not be geolocated from the server's own address.
+    $geoip_disable: true,
+  };
+}
+
+/**
+ * Delivers through posthog-node. A fresh client per batch, with its own retries off: the outbox
+ * owns retrying, and a client's internal queue must not resend a batch the outbox already
+ * rescheduled. `flush()` rejects when PostHog refuses or cannot be reached.
+ */
+export class PostHogDestination implements Destination {
+  readonly name = "posthog";
+
+  constructor(private readonly config: { apiKey: string; host: string; timeoutMs?: number }) {}
+
+  async deliver(events: OutboxEvent[]): Promise<void> {
+    const client = new PostHog(this.config.apiKey, {
+      host: this.config.host,
+      flushAt: events.length + 1,
+      flushInterval: 0,
+      fetchRetryCount: 0,
+      requestTimeout: this.config.timeoutMs ?? 10_000,
+      maxBatchSize: 100,
+      disableGeoip: true,
+    });
+    try {
+      for (const event of events) {
+        client.capture({
+          uuid: eventUuid(event.idempotencyKey),
+          distinctId: distinctIdOf(event),
+          event: event.name,
+          properties: posthogProperties(event),
+          timestamp: event.occurredAt,
+        });
+      }
+      await client.flush();
+    } finally {
+      await client.shutdown(0).catch(() => {});
+    }
+  }
+}
+
+/** The signature header of webhook deliveries: `sha256=<hex HMAC-SHA256 of the raw body>`. */
+export const WEBHOOK_SIGNATURE_HEADER = "X-Verdict-Signature";
+
+export function signWebhookBody(body: string, secret: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/** A generic JSON webhook: the batch in one POST, signed so the receiver can trust it. */
+export class WebhookDestination implements Destination {
+  readonly name = "webhook";
+
+  constructor(private readonly config: { url: string; secret: string; timeoutMs?: number }) {}
+
+  async deliver(events: OutboxEvent[]): Promise<void> {
+    const body = JSON.stringify({
+      events: events.map((event) => ({
+        uuid: eventUuid(event.idempotencyKey),
+        name: event.name,
+        occurredAt: event.occurredAt.toISOString(),
+        distinctId: distinctIdOf(event),
+        properties: posthogProperties(event),
+      })),
+    });
+    const response = await fetch(this.config.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        [WEBHOOK_SIGNATURE_HEADER]: signWebhookBody(body, this.config.secret),
+      },
+      body,
+      signal: AbortSignal.timeout(this.config.timeoutMs ?? 10_000),
+    });
+    if (!response.ok) throw new Error(`webhook answered ${response.status}`);
+  }
+}

@@ -1,0 +1,134 @@
+import type { PrismaClient } from "@/generated/prisma/client";
+import { logger } from "../logger";
+import { type OutboxEvent, OutboxStore } from "./outbox";
+
+/** Somewhere events go. `deliver` resolves when the destination accepted the whole batch. */
+export interface Destination {
+  readonly name: string;
+  deliver(events: OutboxEvent[]): Promise<void>;
+}
+
+export type DispatcherOptions = {
+  batchSize?: number;
+  /** How long a claimed batch stays reserved for this dispatcher. */
+  leaseMs?: number;
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** How long an idle loop waits before looking again. */
+  idleMs?: number;
+  now?: () => Date;
+  random?: () => number;
+};
+
+export type DispatchResult = { claimed: number; delivered: number; retried: number; dead: number };
+
+/** Exponential backoff with full jitter: attempt n waits up to base·2^(n−1), capped. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * Delivers the outbox in batches (up to 100 events, at least every second while busy). Safe with
+ * several dispatchers on one database (claims use SKIP LOCKED and leases); delivery is at least
+ * once and made idempotent downstream by each event's uuid. Stopping finishes the batch in flight.
+ */
+export class EventDispatcher {
+  private readonly store: OutboxStore;
+  private readonly options: Required<DispatcherOptions>;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    db: PrismaClient,
+    private readonly destinations: Destination[],
+    options: DispatcherOptions = {},
+  ) {
+    this.store = new OutboxStore(db);
+    this.options = {
+      batchSize: 100,
+      leaseMs: 60_000,
+      maxAttempts: 12,
+      baseDelayMs: 1_000,
+      maxDelayMs: 10 * 60_000,
+      idleMs: 1_000,
+      now: () => new Date(),
+      random: Math.random,
+      ...options,
+    };
+  }
+
+  /** Claims one batch and delivers it to every destination. */
+  async dispatchOnce(): Promise<DispatchResult> {
+    const { batchSize, leaseMs, maxAttempts, baseDelayMs, maxDelayMs, now, random } = this.options;
+    const batch = await this.store.claim(batchSize, now(), leaseMs);
+    if (!batch.length) return { claimed: 0, delivered: 0, retried: 0, dead: 0 };
+    try {
+      for (const destination of this.destinations) await destination.deliver(batch);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const failures = batch.map((event) => ({
+        id: event.id,
+        dead: event.attempts >= maxAttempts,
+        retryAt: new Date(now().getTime() + backoffDelay(event.attempts, baseDelayMs, maxDelayMs, random)),
+      }));
+      await this.store.markFailed(failures, message);
+      const dead = failures.filter((failure) => failure.dead).length;
+      logger.warn("event delivery failed; will retry", { events: batch.length, dead, error: message });
+      return { claimed: batch.length, delivered: 0, retried: batch.length - dead, dead };
+    }
+    await this.store.markDelivered(
+      batch.map((event) => event.id),
+      now(),
+    );
+    return { claimed: batch.length, delivered: batch.length, retried: 0, dead: 0 };
+  }
+
+  /** Runs until {@link stop}: full batches back to back, otherwise a look every `idleMs`. */
+  start(): void {
+    if (this.running) return;
+    this.stopping = false;
+    this.running = (async () => {
+      while (!this.stopping) {
+        let result: DispatchResult | null = null;
+        try {
+          result = await this.dispatchOnce();
+        } catch (error) {
+          logger.error("event dispatcher could not reach the outbox", { error: String(error) });
+        }
+        if (this.stopping) break;
+        if (!result || result.claimed < this.options.batchSize) await this.sleep(this.options.idleMs);
+      }
+    })();
+  }
+
+  /** Asks the loop to look now (after new events were written, say). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  /** Stops after the batch in flight has been delivered (or recorded as failed). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+    this.running = null;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref?.();
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+}

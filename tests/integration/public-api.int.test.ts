@@ -1,0 +1,154 @@
+import type { Session } from "next-auth";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ExperimentServices } from "@/features/experiments/server/services";
+import { createTRPCHttpHandler } from "@/server/api/http";
+import { DEMO_TEAM_ID, seedDatabase } from "@/server/seed";
+import { createTestDatabase, type TestDatabase } from "./databases";
+import { createExperiment, servicesFor } from "./experiments-fixture";
+
+/** A tRPC (superjson) response body, typed loosely: the tests assert its shape. */
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field below
+type TrpcBody = Record<string, any>;
+
+/** The public tRPC API over real HTTP semantics (Request in, Response out), on PGlite. */
+describe("public experiments API", () => {
+  let test: TestDatabase;
+  let services: ExperimentServices;
+  let session: Session | null = null;
+  let call: (
+    path: string,
+    input: unknown,
+    ip?: string,
+  ) => Promise<{ status: number; body: TrpcBody; headers: Headers }>;
+
+  beforeAll(async () => {
+    test = await createTestDatabase("pglite");
+    await seedDatabase(test.db, { adminPassword: "admin-password", memberPassword: "member-password" });
+    services = servicesFor(test);
+    const handler = createTRPCHttpHandler({ getSession: async () => session, experiments: services });
+    call = async (path, input, ip = "203.0.113.1") => {
+      const url = new URL(`http://localhost/api/trpc/${path}`);
+      if (input !== undefined) url.searchParams.set("input", JSON.stringify({ json: input }));
+      const response = await handler(new Request(url, { headers: { "x-forwarded-for": ip } }));
+      return { status: response.status, body: await response.json(), headers: response.headers };
+    };
+  });
+  afterAll(async () => {
+    await services?.close();
+    await test?.drop();
+  });
+
+  it("serves a visitor's variant, sticky across calls", async () => {
+    const first = await call("experiments.getVariant", { slug: "landing-hero", visitorId: "visitor-1" });
+    expect(first.status).toBe(200);
+    const data = first.body.result.data.json;
+    expect(data).toMatchObject({ slug: "landing-hero", reason: "assigned", isNewAssignment: true, phase: 1 });
+    const second = await call("experiments.getVariant", { slug: "landing-hero", visitorId: "visitor-1" });
+    expect(second.body.result.data.json).toMatchObject({ variant: data.variant, reason: "sticky" });
+  });
+
+  it("answers NOT_FOUND for an unknown slug and BAD_REQUEST naming the bad field", async () => {
+    const missing = await call("experiments.getVariant", { slug: "no-such-test", visitorId: "visitor-1" });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.json.message).toBe('No experiment "no-such-test"');
+
+    const badSlug = await call("experiments.getVariant", { slug: "Bad Slug!", visitorId: "visitor-1" });
+    expect(badSlug.status).toBe(400);
+    expect(Object.keys(badSlug.body.error.json.data.fieldErrors)).toEqual(["slug"]);
+
+    const badId = await call("experiments.getVariant", { slug: "landing-hero", visitorId: "x".repeat(200) });
+    expect(badId.status).toBe(400);
+    expect(badId.body.error.json.data.fieldErrors.visitorId[0]).toContain("at most 128");
+
+    const noSubject = await call("experiments.getVariant", { slug: "landing-hero" });
+    expect(noSubject.status).toBe(400);
+    expect(noSubject.body.error.json.data.fieldErrors.visitorId).toEqual([
+      "Give a userId, teamId or visitorId",
+    ]);
+  });
+
+  it("lets users speak only for themselves and their teams, with server-known targeting facts", async () => {
+    const slug = await createExperiment(services, { scope: "team", targetingRules: { plans: ["teams"] } });
+    const anonymous = await call("experiments.getVariant", { slug, teamId: DEMO_TEAM_ID });
+    expect(anonymous.status).toBe(403);
+
+    const member = await test.db.user.findUniqueOrThrow({ where: { email: "member@verdict.local" } });
+    session = { user: { id: member.id, email: member.email, role: "MEMBER" }, expires: "2999-01-01" };
+    // The demo team's plan is TEAMS in the database; a client claiming another plan changes nothing.
+    const asMember = await call("experiments.getVariant", {
+      slug,
+      teamId: DEMO_TEAM_ID,
+      attributes: { plan: "individual" },
+    });
+    expect(asMember.status).toBe(200);
+    expect(asMember.body.result.data.json.reason).toBe("assigned");
+    const otherUser = await call("experiments.getVariants", { userId: "someone-else" });
+    expect(otherUser.status).toBe(403);
+    session = null;
+  });
+
+  it("getVariants returns every active experiment; listActiveExperiments describes them", async () => {
+    const all = await call("experiments.getVariants", { visitorId: "visitor-2" });
+    expect(all.status).toBe(200);
+    expect(all.body.result.data.json["landing-hero"].reason).toBe("assigned");
+    const list = await call("experiments.listActiveExperiments", undefined);
+    expect(list.body.result.data.json.find((e: { slug: string }) => e.slug === "landing-hero")).toMatchObject(
+      {
+        status: "running",
+        scope: "visitor",
+        variants: [
+          { name: "control", percentage: 50 },
+          { name: "treatment", percentage: 50 },
+        ],
+      },
+    );
+  });
+
+  it("rate-limits per visitor with 429 and Retry-After", async () => {
+    let last = { status: 200, headers: new Headers(), body: null as unknown };
+    for (let i = 0; i < 301 && last.status === 200; i += 1) {
+      last = await call(
+        "experiments.getVariant",
+        { slug: "landing-hero", visitorId: "visitor-flood" },
+        `198.51.100.${i % 250}`,
+      );
+    }
+    expect(last.status).toBe(429);
+    expect(Number(last.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Another visitor from the same addresses is unaffected.
+    expect(
+      (
+        await call(
+          "experiments.getVariant",
+          { slug: "landing-hero", visitorId: "visitor-calm" },
+          "198.51.100.1",
+        )
+      ).status,
+    ).toBe(200);
+  });
+
+  it("rate-limits per client IP", async () => {
+    let status = 200;
+    let count = 0;
+    while (status === 200 && count < 1300) {
+      status = (await call("experiments.listActiveExperiments", undefined, "192.0.2.77")).status;
+      count += 1;
+    }
+    expect(status).toBe(429);
+    expect(count).toBe(1201);
+  });
+
+  it("never leaks internal error text", async () => {
+    await test.db.$executeRawUnsafe('ALTER TABLE "ExperimentVariant" RENAME TO "ExperimentVariantGone"');
+    try {
+      const failed = await call("experiments.getVariant", { slug: "landing-hero", visitorId: "visitor-new" });
+      expect(failed.status).toBe(503);
+      expect(failed.body.error.json.message).toBe(
+        "Assignments are unavailable right now; render the default",
+      );
+      expect(JSON.stringify(failed.body)).not.toMatch(/ExperimentVariant|relation|stack/i);
+    } finally {
+      await test.db.$executeRawUnsafe('ALTER TABLE "ExperimentVariantGone" RENAME TO "ExperimentVariant"');
+    }
+  });
+});
