@@ -1,4 +1,6 @@
 import type { Metadata } from "next";
+import { oauthButtons } from "@/server/auth/oauth-providers";
+import { getEnv } from "@/server/env";
 import { SignInForm } from "./sign-in-form";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -17,7 +19,8 @@ export default async function SignInPage({ searchParams }: Props) {
       <h1>Sign in to Verdict</h1>
       <SignInForm
         callbackUrl={safeCallback(params.callbackUrl)}
-        initialError={params.error ? "Sign-in failed." : null}
+        errorCode={typeof params.error === "string" && params.error ? params.error : null}
+        providers={oauthButtons(getEnv())}
       />
     </main>
   );

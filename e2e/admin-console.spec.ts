@@ -1,0 +1,174 @@
+import { type APIRequestContext, type Browser, expect, type Page, test } from "@playwright/test";
+import { E2E_ADMIN, E2E_MEMBER } from "../playwright.config";
+import { saveScreenshot, signIn } from "./helpers";
+
+/** What a visitor's browser gets from the public API: its own cookie-less request, its own id. */
+async function visitorVariant(browser: Browser, slug: string, visitorId: string) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto("/");
+    return await page.evaluate(
+      async ({ slug, visitorId }) => {
+        const input = encodeURIComponent(JSON.stringify({ json: { slug, visitorId } }));
+        const response = await fetch(`/api/trpc/experiments.getVariant?input=${input}`);
+        const body = await response.json();
+        return { status: response.status, ...(body.result?.data?.json ?? {}) } as {
+          status: number;
+          variant: string | null;
+          reason: string;
+        };
+      },
+      { slug, visitorId },
+    );
+  } finally {
+    await context.close();
+  }
+}
+
+async function expectStatus(page: Page, status: string) {
+  await expect(page.locator(`.badge[data-status="${status}"]`).first()).toBeVisible();
+}
+
+const ADMIN_PAGES = [
+  "/admin/experiments",
+  "/admin/experiments/new",
+  "/admin/experiments/landing-hero",
+  "/admin/experiments/landing-hero/targeting",
+  "/admin/experiments/subjects",
+  "/admin/experiments/flags",
+];
+
+async function adminCalls(request: APIRequestContext) {
+  const list = await request.get("/api/trpc/admin.experiments.list?input=%7B%22json%22%3A%7B%7D%7D");
+  const create = await request.post("/api/trpc/admin.experiments.create", {
+    data: {
+      json: {
+        slug: "sneaky-test",
+        scope: "visitor",
+        variants: [
+          { name: "control", percentage: 50 },
+          { name: "treatment", percentage: 50 },
+        ],
+      },
+    },
+  });
+  const conclude = await request.post("/api/trpc/admin.experiments.updateStatus", {
+    data: { json: { slug: "landing-hero", action: "conclude" } },
+  });
+  return [list.status(), create.status(), conclude.status()];
+}
+
+test("an admin runs an experiment from draft to a concluded winner, and visitors follow", async ({
+  page,
+  browser,
+}) => {
+  const slug = `e2e-checkout-${Date.now().toString(36)}`;
+  const first = `visitor-first-${Date.now()}`;
+  const second = `visitor-second-${Date.now()}`;
+
+  await signIn(page, E2E_ADMIN, "/admin/experiments");
+  await expect(page).toHaveURL(/\/admin\/experiments$/);
+  await expect(page.getByTestId("experiment-list")).toContainText("landing-hero");
+  await saveScreenshot(page, "admin-experiments-list");
+
+  await page.getByRole("link", { name: "New experiment" }).first().click();
+  await expect(page.getByRole("heading", { name: "New experiment" })).toBeVisible();
+  await page.getByLabel("Slug").fill("landing-hero");
+  await expect(page.locator("#slug-status")).toHaveText('"landing-hero" is already taken');
+  await page.getByLabel("Slug").fill("Bad Slug");
+  await expect(page.locator("#slug-status")).toContainText("Use lower-case letters");
+  await page.getByLabel("Slug").fill(slug);
+  await expect(page.locator("#slug-status")).toHaveText(`"${slug}" is available`);
+  await page.locator("#description").fill("Checkout button copy");
+  await page.getByLabel("Percent").first().fill("70");
+  await expect(page.getByTestId("variants-total")).toContainText("(must be 100%)");
+  await page.getByRole("button", { name: "Split evenly" }).click();
+  await expect(page.getByTestId("variants-total")).toHaveText("Total: 100% ✓");
+  await page.getByLabel("Conversion events").fill("begin_checkout");
+  await saveScreenshot(page, "admin-experiment-new");
+  await page.getByRole("button", { name: "Create draft" }).click();
+
+  await expect(page).toHaveURL(new RegExp(`/admin/experiments/${slug}$`));
+  await expectStatus(page, "draft");
+  expect((await visitorVariant(browser, slug, first)).variant).toBeNull();
+
+  await page.getByRole("button", { name: "Start experiment" }).click();
+  await expectStatus(page, "running");
+  const seen = await visitorVariant(browser, slug, first);
+  expect(seen).toMatchObject({ status: 200, reason: "assigned" });
+  expect(["control", "treatment"]).toContain(seen.variant);
+
+  await page.getByRole("button", { name: "Pause" }).click();
+  await expectStatus(page, "paused");
+  expect(await visitorVariant(browser, slug, second)).toMatchObject({ variant: null, reason: "not-running" });
+  expect(await visitorVariant(browser, slug, first)).toMatchObject({
+    variant: seen.variant,
+    reason: "sticky",
+  });
+
+  await page.getByRole("button", { name: "Resume" }).click();
+  await expectStatus(page, "running");
+
+  await page.getByRole("button", { name: "Conclude…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Conclude the experiment" });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel("treatment").check();
+  await dialog.getByRole("button", { name: "Conclude with treatment" }).click();
+  await expectStatus(page, "concluded");
+  await expect(page.getByTestId("winner")).toHaveText("treatment");
+  for (const visitor of [first, second, `visitor-third-${Date.now()}`]) {
+    expect(await visitorVariant(browser, slug, visitor)).toMatchObject({
+      variant: "treatment",
+      reason: "concluded",
+    });
+  }
+  const audit = page.getByTestId("audit-log");
+  for (const action of ["create", "start", "pause", "resume", "conclude"]) {
+    await expect(audit.getByRole("cell", { name: action, exact: true })).toBeVisible();
+  }
+  await saveScreenshot(page, "admin-experiment-detail");
+
+  await page.goto("/admin/experiments/landing-hero/targeting");
+  await page.getByLabel("teams", { exact: true }).check();
+  await page.getByLabel("Subject").selectOption("team");
+  await page.getByLabel("Id", { exact: true }).fill("00000000-0000-4000-8000-00000000d3e0");
+  await page.getByRole("button", { name: "Check" }).click();
+  await expect(page.getByTestId("targeting-preview-result")).toContainText("plans");
+  await saveScreenshot(page, "admin-experiment-targeting");
+
+  await page.goto(`/admin/experiments/subjects?kind=visitor&id=${first}`);
+  await expect(page.getByTestId("subject-assignments")).toContainText(slug);
+  await saveScreenshot(page, "admin-subject-lookup");
+
+  // On a 390 px phone every page fits the screen: wide tables scroll inside their own box.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [path, name] of [
+    ["/admin/experiments", "admin-experiments-list-phone"],
+    [`/admin/experiments/${slug}`, "admin-experiment-detail-phone"],
+    ["/admin/experiments/new", "admin-experiment-new-phone"],
+  ] as const) {
+    await page.goto(path);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, path).toBeLessThanOrEqual(0);
+    await saveScreenshot(page, name);
+  }
+});
+
+test("a member gets 403 from every admin page and procedure", async ({ page }) => {
+  await signIn(page, E2E_MEMBER, "/");
+  await expect(page).toHaveURL(/\/$/);
+  for (const path of ADMIN_PAGES) {
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(403);
+  }
+  expect(await adminCalls(page.request)).toEqual([403, 403, 403]);
+});
+
+test("an anonymous user is sent to sign-in and refused every procedure", async ({ page }) => {
+  for (const path of ADMIN_PAGES) {
+    await page.goto(path);
+    await expect(page, path).toHaveURL(/\/signin\?callbackUrl=/);
+  }
+  expect(await adminCalls(page.request)).toEqual([401, 401, 401]);
+});

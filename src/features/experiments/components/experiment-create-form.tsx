@@ -1,0 +1,196 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { type FormEvent, useEffect, useMemo, useState } from "react";
+import { experimentDraftSchema } from "@/features/experiments/core/admin-inputs";
+import { experimentSlugSchema } from "@/features/experiments/core/config";
+import { api } from "@/trpc/react";
+import { errorsUnder, FieldError, parseList, serverErrors, zodFieldErrors } from "./form-errors";
+import { type VariantDraft, VariantsEditor } from "./variants-editor";
+
+type Scope = "user" | "team" | "visitor";
+
+const DEFAULT_VARIANTS: VariantDraft[] = [
+  { name: "control", percentage: 50 },
+  { name: "treatment", percentage: 50 },
+];
+
+/** Waits for typing to pause before checking the slug on the server. */
+function useDebounced<T>(value: T, delayMs: number): T {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setDebounced(value), delayMs);
+    return () => clearTimeout(timer);
+  }, [value, delayMs]);
+  return debounced;
+}
+
+export function ExperimentCreateForm() {
+  const router = useRouter();
+  const [slug, setSlug] = useState("");
+  const [description, setDescription] = useState("");
+  const [scope, setScope] = useState<Scope>("visitor");
+  const [assignmentType, setAssignmentType] = useState<"deterministic" | "random">("deterministic");
+  const [hashing, setHashing] = useState<"growthbook-v2" | "posthog">("growthbook-v2");
+  const [variants, setVariants] = useState<VariantDraft[]>(DEFAULT_VARIANTS);
+  const [trafficPercent, setTrafficPercent] = useState(100);
+  const [events, setEvents] = useState("");
+  const [submitted, setSubmitted] = useState(false);
+
+  const input = {
+    slug,
+    description,
+    scope,
+    assignmentType,
+    hashing,
+    variants,
+    trafficPercent,
+    conversionEvents: parseList(events),
+  };
+  const parsed = experimentDraftSchema.safeParse(input);
+  const errors = zodFieldErrors(parsed.error);
+
+  const slugFormat = experimentSlugSchema.safeParse(slug);
+  const debouncedSlug = useDebounced(slug, 250);
+  const availability = api.admin.experiments.slugAvailable.useQuery(
+    { slug: debouncedSlug },
+    { enabled: experimentSlugSchema.safeParse(debouncedSlug).success, staleTime: 0 },
+  );
+  const slugMessage = useMemo(() => {
+    if (!slug) return null;
+    if (!slugFormat.success)
+      return { ok: false, text: slugFormat.error.issues[0]?.message ?? "Invalid slug" };
+    if (debouncedSlug !== slug || availability.isFetching) return { ok: true, text: "Checking…" };
+    if (availability.data?.available === false) return { ok: false, text: `"${slug}" is already taken` };
+    if (availability.data?.available) return { ok: true, text: `"${slug}" is available` };
+    return null;
+  }, [slug, slugFormat, debouncedSlug, availability.isFetching, availability.data]);
+
+  const create = api.admin.experiments.create.useMutation({
+    onSuccess: (experiment) => router.push(`/admin/experiments/${experiment.slug}`),
+  });
+  const server = serverErrors(create.error);
+  const allErrors = { ...errors, ...server.fields };
+  const shown = (field: string) => (submitted ? errorsUnder(allErrors, field) : undefined);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    setSubmitted(true);
+    if (!parsed.success || availability.data?.available === false) return;
+    create.mutate(parsed.data);
+  }
+
+  return (
+    <form onSubmit={submit} className="stack card" noValidate aria-label="New experiment">
+      <div>
+        <label htmlFor="slug">Slug</label>
+        <input
+          id="slug"
+          name="slug"
+          value={slug}
+          onChange={(event) => setSlug(event.target.value.trim())}
+          aria-describedby="slug-status"
+          aria-invalid={slugMessage ? !slugMessage.ok : undefined}
+          autoComplete="off"
+          placeholder="checkout-button-color"
+          required
+        />
+        <p id="slug-status" aria-live="polite" className={slugMessage?.ok === false ? "field-error" : "hint"}>
+          {slugMessage?.text ?? "Lower-case words joined by hyphens; used in code, cookies and analytics."}
+        </p>
+      </div>
+
+      <div>
+        <label htmlFor="description">Description</label>
+        <textarea
+          id="description"
+          rows={2}
+          value={description}
+          onChange={(event) => setDescription(event.target.value)}
+        />
+      </div>
+
+      <div className="grid-2">
+        <div>
+          <label htmlFor="scope">Who is assigned</label>
+          <select id="scope" value={scope} onChange={(event) => setScope(event.target.value as Scope)}>
+            <option value="visitor">Visitors (anonymous cookie)</option>
+            <option value="user">Users (signed in)</option>
+            <option value="team">Teams (every member sees the same)</option>
+          </select>
+        </div>
+        <div>
+          <label htmlFor="assignmentType">Assignment</label>
+          <select
+            id="assignmentType"
+            value={assignmentType}
+            onChange={(event) => setAssignmentType(event.target.value as "deterministic" | "random")}
+          >
+            <option value="deterministic">Deterministic (hash of the id)</option>
+            <option value="random">Random (stored at first sight)</option>
+          </select>
+        </div>
+        <div>
+          <label htmlFor="hashing">Hashing</label>
+          <select
+            id="hashing"
+            value={hashing}
+            onChange={(event) => setHashing(event.target.value as "growthbook-v2" | "posthog")}
+          >
+            <option value="growthbook-v2">GrowthBook v2 (default)</option>
+            <option value="posthog">PostHog-compatible (same as a PostHog flag with this key)</option>
+          </select>
+        </div>
+        <div>
+          <label htmlFor="trafficPercent">Traffic allocation (%)</label>
+          <input
+            id="trafficPercent"
+            type="number"
+            min={0}
+            max={100}
+            step={1}
+            value={Number.isFinite(trafficPercent) ? trafficPercent : ""}
+            onChange={(event) => setTrafficPercent(event.target.valueAsNumber)}
+            aria-describedby="traffic-hint"
+          />
+          <p className="hint" id="traffic-hint">
+            Share of eligible subjects who enter the test; the rest see the default.
+          </p>
+          <FieldError id="traffic-error" messages={shown("trafficPercent")} />
+        </div>
+      </div>
+
+      <VariantsEditor
+        variants={variants}
+        onChange={setVariants}
+        errors={submitted ? allErrors : { variants: errors.variants ?? [] }}
+      />
+
+      <div>
+        <label htmlFor="events">Conversion events</label>
+        <input
+          id="events"
+          value={events}
+          onChange={(event) => setEvents(event.target.value)}
+          placeholder="signup, cta_click"
+          aria-describedby="events-hint"
+        />
+        <p className="hint" id="events-hint">
+          The events that count as a conversion for this test (snake_case, separated by commas).
+        </p>
+        <FieldError id="events-error" messages={shown("conversionEvents")} />
+      </div>
+
+      {server.message && (
+        <p className="field-error" role="alert">
+          {server.message}
+        </p>
+      )}
+      <div className="actions">
+        <button type="submit" disabled={create.isPending}>
+          {create.isPending ? "Creating…" : "Create draft"}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,2 @@
+/** The client SDK's public surface: hooks, provider, visitor identity and conversions. */
+export * from "./client";
