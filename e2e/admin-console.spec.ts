@@ -35,6 +35,7 @@ const ADMIN_PAGES = [
   "/admin/experiments/new",
   "/admin/experiments/landing-hero",
   "/admin/experiments/landing-hero/targeting",
+  "/admin/experiments/checkout-button-copy/results",
   "/admin/experiments/subjects",
   "/admin/experiments/flags",
 ];

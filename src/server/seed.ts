@@ -2,6 +2,7 @@ import { experimentConfigSchema } from "@/features/experiments/core/config";
 import { toExperimentMetadata } from "@/features/experiments/server/metadata";
 import type { PrismaClient } from "@/generated/prisma/client";
 import { generatePassword, hashPassword } from "./auth/password";
+import { seedResultsDemo } from "./seed-results-demo";
 
 export const DEMO_TEAM_ID = "00000000-0000-4000-8000-00000000d3e0";
 export const DEMO_EXPERIMENT_SLUG = "landing-hero";
@@ -112,6 +113,7 @@ export async function seedDatabase(db: PrismaClient, options: SeedOptions = {}):
   });
   result.createdExperiment = experiment.count === 1;
   await seedDemoPageExperiments(db, now);
+  await seedResultsDemo(db, now);
   return result;
 }
 

@@ -132,6 +132,7 @@ describe.each(databaseKinds())("admin experiments API on %s", (kind) => {
       setWinner: { slug, winner: "control" },
       delete: { slug, confirmSlug: slug },
       getStats: { slug },
+      results: { slug },
       convertFlag: { flagSlug },
       auditLog: { slug },
       subject: visitor,

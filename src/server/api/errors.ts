@@ -6,6 +6,7 @@ import { RateLimitedError } from "../rate-limit";
 
 const CODES: Record<ExperimentError["code"], TRPCError["code"]> = {
   EXPERIMENT_NOT_FOUND: "NOT_FOUND",
+  PHASE_NOT_FOUND: "NOT_FOUND",
   EXPERIMENT_EXISTS: "CONFLICT",
   INVALID_TRANSITION: "BAD_REQUEST",
   INVALID_CHANGE: "BAD_REQUEST",

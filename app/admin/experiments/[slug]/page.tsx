@@ -46,6 +46,11 @@ export default async function ExperimentPage({ params }: { params: Params }) {
         <StatusBadge status={config.status} />
       </div>
       {experiment.description && <p>{experiment.description}</p>}
+      <p>
+        <Link className="button" href={`/admin/experiments/${slug}/results`} data-testid="results-link">
+          View results →
+        </Link>
+      </p>
 
       <section className="card stack" aria-labelledby="lifecycle-title">
         <h2 id="lifecycle-title">Lifecycle</h2>

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  analysisSettingsSchema,
   assignmentTypeSchema,
   conversionEventNameSchema,
   experimentScopeSchema,
@@ -57,6 +58,7 @@ export const experimentUpdateSchema = z.object({
   namespace: namespaceSchema.nullable().optional(),
   setPersonProperty: z.boolean().optional(),
   allowForcedVariants: z.boolean().optional(),
+  analysis: analysisSettingsSchema.optional(),
   variantChange: z.enum(["keep", "rerandomize"]).optional(),
 });
 
@@ -91,6 +93,12 @@ export const slugInputSchema = z.object({ slug: experimentSlugSchema });
 export const statsInputSchema = z.object({
   slug: experimentSlugSchema,
   phase: z.number().int().min(1).optional(),
+});
+
+export const resultsInputSchema = z.object({
+  slug: experimentSlugSchema,
+  phase: z.number().int().min(1).optional(),
+  population: analysisSettingsSchema.shape.population.optional(),
 });
 
 export const convertFlagSchema = z.object({

@@ -52,6 +52,38 @@ export const conversionEventNameSchema = z
 
 const isoDate = z.iso.datetime({ offset: true });
 
+/** Revenue per participant, from purchase conversions' `value`: a metric beside the conversion events. */
+export const REVENUE_METRIC = "revenue";
+export const metricKeySchema = z.union([conversionEventNameSchema, z.literal(REVENUE_METRIC)]);
+
+/**
+ * How results are analysed. Defaults follow what peers ship: sequential testing on (peeking is
+ * safe), Holm–Bonferroni across variants × goal metrics, exposure-based analysis, 10% minimum
+ * detectable effect for the planned sample.
+ */
+export const analysisSettingsSchema = z.object({
+  /** The metric the verdict is about; the first conversion event when null. */
+  primaryMetric: metricKeySchema.nullable().default(null),
+  /** Metrics watched for harm: a significant regression is a red flag whatever the primary says. */
+  guardrails: z.array(metricKeySchema).max(20).default([]),
+  /** Metrics where a fall is the good news (refunds, churn): their regressions are rises. */
+  lowerIsBetter: z.array(metricKeySchema).max(20).default([]),
+  alpha: z.number().min(0.001).max(0.2).default(0.05),
+  power: z.number().min(0.5).max(0.99).default(0.8),
+  /** Relative lift the planned sample should detect (0.1 = 10%). */
+  minDetectableEffect: z.number().min(0.005).max(10).default(0.1),
+  sequential: z.boolean().default(true),
+  /** Revenue adjusted by each subject's purchases in the 30 days before exposure, when there are any. */
+  cuped: z.boolean().default(true),
+  /** GrowthBook's N*: the sample size at which the confidence sequence is tightest. */
+  sequentialTuning: z.number().int().min(100).max(10_000_000).default(5000),
+  correction: z.enum(["none", "holm", "benjamini-hochberg"]).default("holm"),
+  /** Exposure-based by default (only subjects who saw their variant); "assigned" is intent-to-treat. */
+  population: z.enum(["exposed", "assigned"]).default("exposed"),
+});
+export type AnalysisSettings = z.infer<typeof analysisSettingsSchema>;
+export const DEFAULT_ANALYSIS: AnalysisSettings = analysisSettingsSchema.parse({});
+
 /** The current version of the experiment configuration stored in `Feature.metadata`. */
 export const EXPERIMENT_CONFIG_VERSION = 1 as const;
 
@@ -78,6 +110,7 @@ export const experimentConfigSchema = z.object({
   conversionEvents: z.array(conversionEventNameSchema).max(50).default([]),
   /** Lets anyone preview a variant with ?verdict_force= (admins always can). */
   allowForcedVariants: z.boolean().default(false),
+  analysis: analysisSettingsSchema.default(DEFAULT_ANALYSIS),
 });
 export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
 export type ExperimentConfigInput = z.input<typeof experimentConfigSchema>;

@@ -13,6 +13,7 @@ export * from "./inputs";
 export * from "./lifecycle";
 export * from "./posthog";
 export * from "./sha1";
+export * from "./stats";
 export * from "./targeting";
 export * from "./targeting-rules";
 export * from "./variants";

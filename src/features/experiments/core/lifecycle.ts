@@ -1,4 +1,10 @@
-import { type ExperimentConfig, type ExperimentStatus, experimentConfigSchema, type Variant } from "./config";
+import {
+  type AnalysisSettings,
+  type ExperimentConfig,
+  type ExperimentStatus,
+  experimentConfigSchema,
+  type Variant,
+} from "./config";
 import type { TargetingRules } from "./targeting-rules";
 import { validateVariants } from "./variants";
 
@@ -82,6 +88,8 @@ export type ConfigPatch = {
   conversionEvents?: string[];
   setPersonProperty?: boolean;
   allowForcedVariants?: boolean;
+  /** How results are read: safe to change at any time, it never touches assignments. */
+  analysis?: AnalysisSettings;
   scope?: ExperimentConfig["scope"];
   assignmentType?: ExperimentConfig["assignmentType"];
   hashing?: ExperimentConfig["hashing"];
@@ -174,6 +182,7 @@ export function applyConfigChange(
   if (patch.conversionEvents !== undefined) next.conversionEvents = patch.conversionEvents;
   if (patch.setPersonProperty !== undefined) next.setPersonProperty = patch.setPersonProperty;
   if (patch.allowForcedVariants !== undefined) next.allowForcedVariants = patch.allowForcedVariants;
+  if (patch.analysis !== undefined) next.analysis = patch.analysis;
 
   const parsed = experimentConfigSchema.safeParse(next);
   if (!parsed.success)

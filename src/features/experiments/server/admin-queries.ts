@@ -1,4 +1,4 @@
-import type { ExperimentStatus } from "@/features/experiments/core/config";
+import { DEFAULT_ANALYSIS, type ExperimentStatus } from "@/features/experiments/core/config";
 import { EXPOSURE_EVENT } from "@/features/experiments/core/events";
 import { experimentNotFound } from "./errors";
 import { type ExperimentRecord, toRecord } from "./lifecycle-service";
@@ -140,6 +140,7 @@ function brokenRecord(row: Parameters<typeof toRecord>[0]): ExperimentRecord {
       setPersonProperty: false,
       conversionEvents: [],
       allowForcedVariants: false,
+      analysis: DEFAULT_ANALYSIS,
     },
   };
 }

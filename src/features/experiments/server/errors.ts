@@ -6,6 +6,7 @@ export class ExperimentError extends Error {
   constructor(
     readonly code:
       | "EXPERIMENT_NOT_FOUND"
+      | "PHASE_NOT_FOUND"
       | "EXPERIMENT_EXISTS"
       | "INVALID_TRANSITION"
       | "INVALID_CHANGE"

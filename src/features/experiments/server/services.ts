@@ -10,6 +10,7 @@ import { ExperimentCatalog } from "./catalog";
 import { EventRecorder } from "./event-recorder";
 import { LifecycleService } from "./lifecycle-service";
 import { EXPERIMENT_CHANGED_CHANNEL, ExperimentRepository } from "./repository";
+import { ResultsService } from "./results-service";
 import { TargetingPreviewService } from "./targeting-preview";
 
 export type ExperimentServices = {
@@ -18,6 +19,7 @@ export type ExperimentServices = {
   assignments: AssignmentService;
   lifecycle: LifecycleService;
   admin: AdminQueries;
+  results: ResultsService;
   targetingPreview: TargetingPreviewService;
   events: EventRecorder;
   /** Resolves once this instance listens for other instances' changes. */
@@ -55,12 +57,14 @@ export function createExperimentServices(
     logger.error("could not listen for experiment changes", { error: String(error) }),
   );
 
+  const admin = new AdminQueries(repository);
   return {
     repository,
     catalog,
     assignments,
     lifecycle,
-    admin: new AdminQueries(repository),
+    admin,
+    results: new ResultsService(db, (slug) => admin.get(slug), options.now),
     targetingPreview: new TargetingPreviewService(db, assignments),
     events: new EventRecorder(repository, catalog),
     listening,

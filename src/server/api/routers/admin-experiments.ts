@@ -5,6 +5,7 @@ import {
   experimentDraftSchema,
   experimentUpdateSchema,
   listExperimentsSchema,
+  resultsInputSchema,
   setWinnerSchema,
   slugInputSchema,
   statsInputSchema,
@@ -66,6 +67,13 @@ export const adminExperimentsRouter = createTRPCRouter({
   getStats: adminProcedure
     .input(statsInputSchema)
     .query(({ ctx, input }) => ctx.experiments.admin.stats(input.slug, input.phase)),
+
+  /** The analysis of one phase (the current one by default): tables, verdict, series. */
+  results: adminProcedure
+    .input(resultsInputSchema)
+    .query(({ ctx, input }) =>
+      ctx.experiments.results.results(input.slug, { phase: input.phase, population: input.population }),
+    ),
 
   convertFlag: adminProcedure.input(convertFlagSchema).mutation(({ ctx, input }) =>
     ctx.experiments.lifecycle.convertFlag(input.flagSlug, actorOf(ctx.session), {

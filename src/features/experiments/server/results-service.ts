@@ -1,0 +1,209 @@
+import type { AnalysisSettings, ExperimentConfig } from "@/features/experiments/core/config";
+import {
+  analyseResults,
+  metricsToShow,
+  type ResultsAnalysis,
+  type VariantAggregate,
+} from "@/features/experiments/core/results";
+import { type Progress, planProgress, type Verdict, verdictOf } from "@/features/experiments/core/verdict";
+import type { PrismaClient } from "@/generated/prisma/client";
+import { refreshRollups } from "@/server/events/rollups";
+import { logger } from "@/server/logger";
+import { ExperimentError } from "./errors";
+import type { ExperimentRecord } from "./lifecycle-service";
+import { type DailyPoint, ResultsQueries } from "./results-queries";
+
+/** Above this many assignments in a phase, converters are read from the daily rollups. */
+export const ROLLUP_THRESHOLD = 250_000;
+
+const DAY_MS = 86_400_000;
+
+export type SeriesPoint = {
+  day: string;
+  variant: string;
+  exposures: number;
+  converters: number;
+  cumulativeExposures: number;
+  cumulativeConverters: number;
+  cumulativeRate: number | null;
+};
+
+export type ExperimentResults = {
+  slug: string;
+  status: ExperimentConfig["status"];
+  phase: number;
+  phases: number[];
+  control: string;
+  winner: string | null;
+  settings: AnalysisSettings;
+  source: "events" | "rollups";
+  startedAt: string | null;
+  computedAt: string;
+  analysis: ResultsAnalysis;
+  progress: Progress;
+  verdict: Verdict;
+  /** The primary metric's cumulative conversion rate per variant and day. */
+  series: SeriesPoint[];
+  seriesMetric: string | null;
+};
+
+export type ResultsRequest = { phase?: number; population?: AnalysisSettings["population"] };
+
+/** Control is the variant called "control", else the first one configured. */
+export function controlVariantOf(config: ExperimentConfig): string {
+  return (
+    config.variants.find((variant) => variant.name === "control")?.name ??
+    config.variants[0]?.name ??
+    "control"
+  );
+}
+
+/** Results per experiment and phase, from the local event store: they work with PostHog off. */
+export class ResultsService {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly getExperiment: (slug: string) => Promise<ExperimentRecord>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async results(slug: string, request: ResultsRequest = {}): Promise<ExperimentResults> {
+    const experiment = await this.getExperiment(slug);
+    await this.refreshRecentRollups();
+    // One snapshot for every figure on the page. Hash joins only: the event store is read in
+    // bulk, and fresh tables without statistics (PGlite never auto-analyzes) would otherwise
+    // tempt the planner into a nested loop over every subject.
+    return this.db.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`set local enable_nestloop = off`;
+        return this.compute(experiment, request, new ResultsQueries(tx));
+      },
+      { isolationLevel: "RepeatableRead", timeout: 120_000, maxWait: 10_000 },
+    );
+  }
+
+  private async compute(
+    experiment: ExperimentRecord,
+    request: ResultsRequest,
+    queries: ResultsQueries,
+  ): Promise<ExperimentResults> {
+    const { slug } = experiment;
+    const { config } = experiment;
+    const settings: AnalysisSettings = {
+      ...config.analysis,
+      population: request.population ?? config.analysis.population,
+    };
+    const phases = await queries.phases(slug);
+    if (!phases.includes(config.phase)) phases.unshift(config.phase);
+    const phase = request.phase ?? config.phase;
+    if (!phases.includes(phase)) {
+      throw new ExperimentError("PHASE_NOT_FOUND", `Experiment "${slug}" has no phase ${phase}.`);
+    }
+    const scope = { slug, phase, scope: config.scope, exposedOnly: settings.population === "exposed" };
+
+    const assignments = await queries.assignments(slug, phase);
+    const firstAssigned = await queries.firstAssignedAt(slug, phase);
+    const assignedTotal = assignments.reduce((sum, row) => sum + row.assigned, 0);
+    // Rollups count converters whether or not they were exposed, so they stand in only where
+    // the difference is noise: large tests.
+    const source = assignedTotal > ROLLUP_THRESHOLD ? "rollups" : "events";
+    // Sequential: queries in one transaction share a connection anyway.
+    const converters =
+      source === "rollups"
+        ? await queries.convertersFromRollups(slug, phase)
+        : await queries.converters(scope);
+    const revenue = await queries.revenue(scope);
+    const covariates = settings.cuped && scope.exposedOnly ? await queries.revenueWithCovariate(scope) : [];
+
+    const control = controlVariantOf(config);
+    const names = [
+      ...new Set([
+        ...config.variants.map((variant) => variant.name),
+        ...assignments.map((row) => row.variant),
+      ]),
+    ];
+    const variants: VariantAggregate[] = names.map((name) => {
+      const counts = assignments.find((row) => row.variant === name);
+      const money = revenue.find((row) => row.variant === name);
+      return {
+        variant: name,
+        weight: config.variants.find((variant) => variant.name === name)?.percentage ?? 0,
+        assigned: counts?.assigned ?? 0,
+        exposed: counts?.exposed ?? 0,
+        flagged: counts?.flagged ?? 0,
+        converters: Object.fromEntries(
+          converters
+            .filter((row) => row.variant === name && row.event)
+            .map((row) => [row.event, row.converters]),
+        ),
+        revenue: {
+          sum: money?.sum ?? 0,
+          sumSquares: money?.sumSquares ?? 0,
+          purchasers: money?.purchasers ?? 0,
+        },
+        covariate: covariates.find((row) => row.variant === name),
+      };
+    });
+
+    const analysis = analyseResults({
+      variants,
+      control,
+      conversionEvents: config.conversionEvents,
+      settings,
+    });
+    const startedAt = phase === config.phase && config.startedAt ? new Date(config.startedAt) : firstAssigned;
+    const endedAt = config.status === "concluded" && config.endedAt ? new Date(config.endedAt) : this.now();
+    const daysRunning = startedAt ? Math.max(0, (endedAt.getTime() - startedAt.getTime()) / DAY_MS) : 0;
+    const progress = planProgress({ analysis, settings, daysRunning: Math.max(daysRunning, 1) });
+    const verdict = verdictOf(analysis, progress, config.status, settings);
+
+    const primary = metricsToShow(settings, config.conversionEvents)[0];
+    const seriesMetric = primary && primary.metric !== "revenue" ? primary.metric : null;
+    const daily = await queries.daily(slug, phase, seriesMetric);
+    return {
+      slug,
+      status: config.status,
+      phase,
+      phases,
+      control,
+      winner: config.winnerVariant,
+      settings,
+      source,
+      startedAt: startedAt?.toISOString() ?? null,
+      computedAt: this.now().toISOString(),
+      analysis,
+      progress: { ...progress, daysRunning },
+      verdict,
+      series: cumulativeSeries(daily, names),
+      seriesMetric,
+    };
+  }
+
+  /** Today's and yesterday's rollups, so the chart includes the latest events. */
+  private async refreshRecentRollups(): Promise<void> {
+    try {
+      await refreshRollups(this.db, new Date(this.now().getTime() - 2 * DAY_MS));
+    } catch (error) {
+      // The chart may lag a few minutes; the table (from the event store) stays exact.
+      logger.warn("rollup refresh before results failed", { error: String(error) });
+    }
+  }
+}
+
+/** Running totals per variant, one point per day with data. */
+export function cumulativeSeries(points: DailyPoint[], variants: string[]): SeriesPoint[] {
+  const totals = new Map(variants.map((variant) => [variant, { exposures: 0, converters: 0 }]));
+  const series: SeriesPoint[] = [];
+  for (const point of points) {
+    const total = totals.get(point.variant) ?? { exposures: 0, converters: 0 };
+    total.exposures += point.exposures;
+    total.converters += point.converters;
+    totals.set(point.variant, total);
+    series.push({
+      ...point,
+      cumulativeExposures: total.exposures,
+      cumulativeConverters: total.converters,
+      cumulativeRate: total.exposures > 0 ? total.converters / total.exposures : null,
+    });
+  }
+  return series;
+}

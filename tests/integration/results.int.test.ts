@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { proportionTest } from "@/features/experiments/core/stats";
+import { resultsToCsv } from "@/features/experiments/server/results-csv";
+import type { ExperimentServices } from "@/features/experiments/server/services";
+import { RESULTS_DEMO_SLUG, seedResultsDemo } from "@/server/seed-results-demo";
+import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
+import { ADMIN, createExperiment, servicesFor } from "./experiments-fixture";
+
+const visitor = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+
+describe.each(databaseKinds())("experiment results on %s", (kind) => {
+  let test: TestDatabase;
+  let services: ExperimentServices;
+  beforeAll(async () => {
+    test = await createTestDatabase(kind);
+    services = servicesFor(test);
+  });
+  afterAll(async () => {
+    await services?.close();
+    await test?.drop();
+  });
+
+  /** Enrols visitors 1..n through the real services; returns each one's variant. */
+  async function enrol(slug: string, count: number, exposed: (n: number) => boolean) {
+    const variants = new Map<number, string>();
+    for (let n = 1; n <= count; n += 1) {
+      const { variant } = await services.assignments.getVariantForVisitor(slug, visitor(n));
+      variants.set(n, variant as string);
+      if (exposed(n)) {
+        await services.events.recordExposure({
+          slug,
+          variant: variant as string,
+          ids: { visitorId: visitor(n) },
+          source: "BROWSER",
+          consent: "not-required",
+        });
+      }
+    }
+    return variants;
+  }
+
+  async function convert(slug: string, n: number, event: string, properties: Record<string, unknown> = {}) {
+    await services.events.recordConversion({
+      slug,
+      event,
+      idempotencyKey: `results-${slug}-${n}-${event}-${Object.values(properties)
+        .join("-")
+        .replace(/[^A-Za-z0-9]/g, "")}`,
+      properties: properties as Record<string, string | number>,
+      ids: { visitorId: visitor(n) },
+      source: "SERVER",
+      consent: "not-required",
+    });
+  }
+
+  it("counts participants, exposures and unique converters per variant, exposure-based by default", async () => {
+    const slug = await createExperiment(services, { conversionEvents: ["signup", "purchase"] });
+    // Every third visitor never sees the page: assigned but not exposed.
+    const variants = await enrol(slug, 60, (n) => n % 3 !== 0);
+    for (const n of [1, 2, 3, 4, 5, 7, 8]) await convert(slug, n, "signup");
+    await convert(slug, 1, "signup", { again: 1 }); // a second signup event: still one converter
+    await convert(slug, 2, "purchase", { value: 40, currency: "EUR" });
+    await convert(slug, 2, "purchase", { value: "10.5", currency: "EUR" });
+    await convert(slug, 4, "purchase", { value: 25, currency: "EUR" });
+
+    const results = await services.results.results(slug);
+    const signup = results.analysis.metrics.find((metric) => metric.metric === "signup");
+    expect(signup?.role).toBe("primary");
+    const expected = (variant: string, exposedOnly: boolean) => {
+      const members = [...variants].filter(([n, v]) => v === variant && (!exposedOnly || n % 3 !== 0));
+      const converters = members.filter(([n]) => [1, 2, 3, 4, 5, 7, 8].includes(n)).length;
+      return { n: members.length, converters };
+    };
+    for (const row of signup?.rows ?? []) {
+      const want = expected(row.variant, true);
+      expect(row.n).toBe(want.n);
+      expect(row.total).toBe(want.converters);
+    }
+    // Visitor 3 converted but was never exposed: counted only when every assigned subject counts.
+    const assigned = await services.results.results(slug, { population: "assigned" });
+    for (const row of assigned.analysis.metrics[0]?.rows ?? []) {
+      const want = expected(row.variant, false);
+      expect(row.n).toBe(want.n);
+      expect(row.total).toBe(want.converters);
+    }
+
+    // The comparison is the stats core's, on exactly these counts (Holm over 2 goal metrics).
+    const control = signup?.rows.find((row) => row.isControl);
+    const treatment = signup?.rows.find((row) => !row.isControl);
+    const direct = proportionTest(
+      { n: control?.n ?? 0, conversions: control?.total ?? 0 },
+      { n: treatment?.n ?? 0, conversions: treatment?.total ?? 0 },
+      { alpha: results.analysis.intervalAlpha, sequential: true, sequentialTuning: 5000 },
+    );
+    expect(treatment?.comparison?.pValue).toBeCloseTo(direct.pValue ?? Number.NaN, 12);
+
+    const revenue = results.analysis.metrics.find((metric) => metric.metric === "revenue");
+    const revenueTotal = (revenue?.rows ?? []).reduce((sum, row) => sum + row.total, 0);
+    expect(revenueTotal).toBeCloseTo(75.5, 9);
+
+    const exposureLoss = results.analysis.exposureLoss;
+    expect(exposureLoss.perVariant.reduce((sum, entry) => sum + entry.assigned, 0)).toBe(60);
+    expect(exposureLoss.perVariant.reduce((sum, entry) => sum + entry.exposed, 0)).toBe(40);
+    expect(exposureLoss.missingShare).toBeCloseTo(1 / 3, 9);
+    expect(exposureLoss.warning).toMatch(/33% of assigned subjects have no recorded exposure/);
+  });
+
+  it("flags subjects seen in another variant and keeps phases apart", async () => {
+    const slug = await createExperiment(services, { conversionEvents: ["signup"] });
+    const variants = await enrol(slug, 10, () => true);
+    const other = (variant: string) => (variant === "control" ? "treatment" : "control");
+    await services.events.recordExposure({
+      slug,
+      variant: other(variants.get(1) ?? "control"),
+      ids: { visitorId: visitor(1) },
+      source: "BROWSER",
+      consent: "not-required",
+    });
+    const before = await services.results.results(slug);
+    expect(before.analysis.flaggedSubjects).toBe(1);
+    expect(before.phases).toEqual([1]);
+
+    const current = await services.admin.get(slug);
+    await services.lifecycle.update(
+      slug,
+      {
+        variants: [
+          { name: "control", percentage: 50 },
+          { name: "treatment", percentage: 50 },
+        ],
+      },
+      ADMIN,
+      { expectedVersion: current.version, variantChange: "rerandomize" },
+    );
+    await enrol(slug, 4, () => true);
+    const phase2 = await services.results.results(slug);
+    expect(phase2.phase).toBe(2);
+    expect(phase2.phases).toEqual([2, 1]);
+    expect(phase2.analysis.exposureLoss.perVariant.reduce((sum, entry) => sum + entry.assigned, 0)).toBe(4);
+    const phase1 = await services.results.results(slug, { phase: 1 });
+    expect(phase1.analysis.exposureLoss.perVariant.reduce((sum, entry) => sum + entry.assigned, 0)).toBe(10);
+    await expect(services.results.results(slug, { phase: 7 })).rejects.toMatchObject({
+      code: "PHASE_NOT_FOUND",
+    });
+  });
+
+  it("reads the seeded demo: a clear verdict, a chart from the rollups and a CSV", async () => {
+    const now = new Date();
+    expect(await seedResultsDemo(test.db, now)).toBe(true);
+    expect(await seedResultsDemo(test.db, now)).toBe(false);
+    const results = await services.results.results(RESULTS_DEMO_SLUG);
+    expect(results.analysis.srm.mismatch).toBe(false);
+    expect(results.analysis.enoughData).toBe(true);
+    expect(results.verdict.headline.length).toBeGreaterThan(20);
+    expect(results.progress.daysRunning).toBeGreaterThan(13.9);
+    expect(results.progress.neededPerVariant).toBeGreaterThan(0);
+    expect(results.seriesMetric).toBe("begin_checkout");
+    const days = new Set(results.series.map((point) => point.day));
+    expect(days.size).toBeGreaterThanOrEqual(14);
+    // The last cumulative point of each arm equals the arm's total exposures (rollups add up).
+    for (const row of results.analysis.exposureLoss.perVariant) {
+      const last = results.series.filter((point) => point.variant === row.variant).at(-1);
+      expect(last?.cumulativeExposures).toBe(row.exposed);
+    }
+    // Returning customers' earlier purchases reduce the revenue comparison's variance (CUPED).
+    const revenue = results.analysis.metrics.find((metric) => metric.metric === "revenue");
+    const cupedRow = revenue?.rows.find((row) => !row.isControl)?.comparison?.cuped;
+    expect(cupedRow?.varianceReduction).toBeGreaterThan(0.02);
+    const plain = await services.results.results(RESULTS_DEMO_SLUG, { population: "assigned" });
+    expect(
+      plain.analysis.metrics.find((metric) => metric.metric === "revenue")?.rows[1]?.comparison?.cuped,
+    ).toBeNull();
+    const csv = resultsToCsv(results).trim().split("\r\n");
+    expect(csv[0]?.split(",")).toContain("relative_lift");
+    expect(csv).toHaveLength(1 + results.analysis.metrics.length * 2);
+    // Demo events never leave the machine.
+    const outbound = await test.db.event.count({
+      where: { experimentSlug: RESULTS_DEMO_SLUG, deliveryStatus: { not: "LOCAL_ONLY" } },
+    });
+    expect(outbound).toBe(0);
+  });
+});
