@@ -220,6 +220,8 @@ describe("verdictOf", () => {
     );
     expect(progress.neededPerVariant).toBeGreaterThan(3000);
     expect(verdict.headline).toMatch(/\d+ more days? to reach the planned sample\.$/);
+    // Said once: not repeated below the headline.
+    expect(verdict.details.join(" ")).not.toMatch(/to reach the planned sample/);
   });
 
   it("raises a guardrail regression as a red flag whatever the primary says, in the metric's direction", () => {

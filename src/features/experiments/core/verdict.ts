@@ -144,6 +144,21 @@ export function verdictOf(
   status: ExperimentStatus,
   settings: AnalysisSettings,
 ): Verdict {
+  const verdict = readVerdict(analysis, progress, status, settings);
+  const headline = verdict.headline.toLowerCase();
+  // A detail the headline already says is noise.
+  return {
+    ...verdict,
+    details: verdict.details.filter((detail) => !headline.includes(detail.slice(0, -1).toLowerCase())),
+  };
+}
+
+function readVerdict(
+  analysis: ResultsAnalysis,
+  progress: Progress,
+  status: ExperimentStatus,
+  settings: AnalysisSettings,
+): Verdict {
   const redFlags = guardrailFlags(analysis, settings);
   if (analysis.srm.mismatch) {
     redFlags.unshift(
@@ -157,7 +172,9 @@ export function verdictOf(
   const sequential = analysis.sequential ? "with sequential testing" : "at a fixed horizon";
   const plan = remaining(progress);
   const details: string[] = [];
-  if (plan) details.push(`${plan[0]?.toUpperCase()}${plan.slice(1)}.`);
+  // Said in the headline when there is a comparison to report; otherwise as a detail.
+  const planDetail = plan ? `${plan[0]?.toUpperCase()}${plan.slice(1)}.` : null;
+  if (planDetail) details.push(planDetail);
   if (progress.note) details.push(progress.note);
 
   if (status === "draft") {
