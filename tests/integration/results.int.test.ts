@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proportionTest } from "@/features/experiments/core/stats";
 import { resultsToCsv } from "@/features/experiments/server/results-csv";
+import { ResultsService } from "@/features/experiments/server/results-service";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { RESULTS_DEMO_SLUG, seedResultsDemo } from "@/server/seed-results-demo";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
@@ -142,6 +143,23 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
     await expect(services.results.results(slug, { phase: 7 })).rejects.toMatchObject({
       code: "PHASE_NOT_FOUND",
     });
+  });
+
+  it("reads converters from the daily rollups for large tests, agreeing with the event store", async () => {
+    const slug = await createExperiment(services, { conversionEvents: ["signup"] });
+    await enrol(slug, 30, () => true);
+    for (const n of [1, 2, 5, 9, 11, 17]) await convert(slug, n, "signup");
+    const fromEvents = await services.results.results(slug);
+    const large = new ResultsService(
+      test.db,
+      (name) => services.admin.get(name),
+      () => new Date(),
+      0,
+    );
+    const fromRollups = await large.results(slug);
+    expect(fromEvents.source).toBe("events");
+    expect(fromRollups.source).toBe("rollups");
+    expect(fromRollups.analysis.metrics[0]?.rows).toEqual(fromEvents.analysis.metrics[0]?.rows);
   });
 
   it("reads the seeded demo: a clear verdict, a chart from the rollups and a CSV", async () => {

@@ -64,6 +64,7 @@ export class ResultsService {
     private readonly db: PrismaClient,
     private readonly getExperiment: (slug: string) => Promise<ExperimentRecord>,
     private readonly now: () => Date = () => new Date(),
+    private readonly rollupThreshold = ROLLUP_THRESHOLD,
   ) {}
 
   async results(slug: string, request: ResultsRequest = {}): Promise<ExperimentResults> {
@@ -105,7 +106,7 @@ export class ResultsService {
     const assignedTotal = assignments.reduce((sum, row) => sum + row.assigned, 0);
     // Rollups count converters whether or not they were exposed, so they stand in only where
     // the difference is noise: large tests.
-    const source = assignedTotal > ROLLUP_THRESHOLD ? "rollups" : "events";
+    const source = assignedTotal > this.rollupThreshold ? "rollups" : "events";
     // Sequential: queries in one transaction share a connection anyway.
     const converters =
       source === "rollups"
