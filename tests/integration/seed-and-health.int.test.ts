@@ -88,6 +88,8 @@ describe.each(databaseKinds())("on %s", (kind) => {
 
     // Deleting the experiment takes its assignments with it.
     await test.db.feature.delete({ where: { slug: DEMO_EXPERIMENT_SLUG } });
-    expect(await test.db.experimentVariant.count({ where: { experimentSlug: DEMO_EXPERIMENT_SLUG } })).toBe(0);
+    expect(await test.db.experimentVariant.count({ where: { experimentSlug: DEMO_EXPERIMENT_SLUG } })).toBe(
+      0,
+    );
   });
 });
