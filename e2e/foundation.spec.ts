@@ -7,7 +7,7 @@ test("the home page renders with the seeded database behind it", async ({ page }
   expect(response?.status()).toBe(200);
   await expect(page.getByRole("heading", { level: 1, name: "Verdict" })).toBeVisible();
   await expect(page.getByTestId("health-status")).toContainText("Database OK");
-  await expect(page.getByTestId("health-status")).toContainText("3 running experiments");
+  await expect(page.getByTestId("health-status")).toContainText("4 running experiments");
   await saveScreenshot(page, "home");
 });
 
