@@ -1,16 +1,13 @@
 import type { Metadata } from "next";
 import { oauthButtons } from "@/server/auth/oauth-providers";
 import { getEnv } from "@/server/env";
+import { safeCallback } from "./safe-callback";
 import { SignInForm } from "./sign-in-form";
 
 export const metadata: Metadata = { title: "Sign in" };
 
-type Props = { searchParams: Promise<{ callbackUrl?: string; error?: string }> };
-
-/** Only same-site paths are accepted as a destination after sign-in (no open redirects). */
-function safeCallback(value: string | undefined): string {
-  return value?.startsWith("/") && !value.startsWith("//") ? value : "/admin/experiments";
-}
+// A repeated parameter arrives as an array: both are checked for being a plain string.
+type Props = { searchParams: Promise<{ callbackUrl?: string | string[]; error?: string | string[] }> };
 
 export default async function SignInPage({ searchParams }: Props) {
   const params = await searchParams;

@@ -15,6 +15,10 @@ const MESSAGES: Record<string, string> = {
   OAuthEmailUnverified:
     "That account's email address is not verified. Verify it with the provider, then try again.",
   OAuthAccountNotLinked: "That email address is already used by another sign-in method.",
+  OAuthCreateAccount: "Signing in with that account did not work. Try again in a moment.",
+  OAuthSignin: "Could not start signing in with that provider. Try again in a moment.",
+  OAuthCallback: "The provider's answer could not be used. Try again.",
+  Callback: "Signing in did not work. Try again.",
   AccessDenied: "Access denied.",
   SessionRequired: "Sign in to continue.",
 };
@@ -26,7 +30,8 @@ const MESSAGES: Record<string, string> = {
 export function describeSignInError(code: string | null | undefined): string | null {
   if (!code) return null;
   if (RATE_LIMITED.test(code)) return code;
-  return MESSAGES[code] ?? "Sign-in failed. Try again.";
+  // Own keys only: "constructor" or "__proto__" in a URL must not reach the page as an object.
+  return Object.hasOwn(MESSAGES, code) ? (MESSAGES[code] as string) : "Sign-in failed. Try again.";
 }
 
 export function SignInForm({

@@ -18,8 +18,9 @@ export function oauthButtons(env: Env): OAuthButton[] {
 type GitHubEmail = { email?: unknown; primary?: unknown; verified?: unknown };
 
 /**
- * The address to sign in with, from GitHub's /user/emails. The primary address is preferred but
- * only counts as verified when GitHub says so; next-auth's default takes it either way.
+ * The address to sign in with, from GitHub's /user/emails. A verified address is preferred (the
+ * primary one, then the public profile's, then any), and an address only counts as verified when
+ * GitHub says so; next-auth's default takes the primary address either way.
  */
 export function pickGitHubEmail(
   emails: unknown,
@@ -33,6 +34,7 @@ export function pickGitHubEmail(
   const chosen =
     list.find((entry) => entry.primary === true && verified(entry)) ??
     list.find((entry) => verified(entry) && entry.email === publicEmail) ??
+    list.find(verified) ??
     list.find((entry) => entry.primary === true);
   if (chosen) return { email: chosen.email, verified: verified(chosen) };
   return { email: publicEmail ?? null, verified: false };
@@ -51,14 +53,21 @@ export function oauthProviders(env: Env): NextAuthOptions["providers"] {
           // nothing about verification, and linking to an existing user needs a verified one.
           async request({ client, tokens }) {
             const profile = await client.userinfo(tokens.access_token ?? "");
-            const response = await fetch("https://api.github.com/user/emails", {
-              headers: {
-                Authorization: `Bearer ${tokens.access_token}`,
-                Accept: "application/vnd.github+json",
-                "User-Agent": "Verdict",
-              },
-            });
-            const emails: unknown = response.ok ? await response.json() : [];
+            // Without the list the sign-in still works for an already linked account, so a
+            // failure here only means "no verified address", not an error.
+            let emails: unknown = [];
+            try {
+              const response = await fetch("https://api.github.com/user/emails", {
+                headers: {
+                  Authorization: `Bearer ${tokens.access_token}`,
+                  Accept: "application/vnd.github+json",
+                  "User-Agent": "Verdict",
+                },
+              });
+              if (response.ok) emails = await response.json();
+            } catch {
+              emails = [];
+            }
             const publicEmail = typeof profile.email === "string" ? profile.email : null;
             const { email, verified } = pickGitHubEmail(emails, publicEmail);
             return { ...profile, email: email ?? undefined, email_verified: verified };

@@ -1,11 +1,11 @@
-import type { PrismaClient } from "@/generated/prisma/client";
+import { Prisma, type PrismaClient } from "@/generated/prisma/client";
 
 /**
  * Users for GitHub and Google sign-in. Verdict keeps JWT sessions and no next-auth database
  * adapter, so linking a provider's account to a Verdict user is done here, from the `signIn`
  * callback, and the session carries Verdict's user id (never the provider's).
  */
-export type LinkedUser = { id: string; role: "ADMIN" | "MEMBER" };
+export type LinkedUser = { id: string; email: string; name: string | null; role: "ADMIN" | "MEMBER" };
 
 export type OAuthIdentity = {
   provider: string;
@@ -29,7 +29,7 @@ export class OAuthSignInRefused extends Error {
   }
 }
 
-const USER_FIELDS = { id: true, role: true } as const;
+const USER_FIELDS = { id: true, email: true, name: true, role: true } as const;
 
 export async function findUserByAccount(
   db: PrismaClient,
@@ -54,46 +54,64 @@ export async function findUserByAccount(
  * unverified address would let anyone who types an admin's email into GitHub become that admin.
  */
 export async function linkOAuthUser(db: PrismaClient, identity: OAuthIdentity): Promise<LinkedUser> {
-  const email = identity.email?.trim().toLowerCase();
-  if (!email) throw new OAuthSignInRefused("OAuthNoEmail");
-
+  // Step 1 needs no email at all: the account itself is the proof.
   const linked = await findUserByAccount(db, identity.provider, identity.providerAccountId);
   if (linked) return linked;
+
+  const email = identity.email?.trim().toLowerCase();
+  if (!email) throw new OAuthSignInRefused("OAuthNoEmail");
   if (!identity.emailVerified) throw new OAuthSignInRefused("OAuthEmailUnverified");
 
-  // Upserts rather than find-then-create: two first sign-ins at once (two tabs, a retried
-  // callback) must end with one user and one account, not a unique-constraint error.
-  const user = await db.user.upsert({
-    where: { email },
-    create: {
-      email,
-      name: identity.name ?? null,
-      image: identity.image ?? null,
-      emailVerified: new Date(),
-      role: "MEMBER",
-    },
-    update: {},
-    select: USER_FIELDS,
-  });
+  // Two first sign-ins at once (two tabs, a retried callback) must end with one user and one
+  // account, not a unique-constraint error. Prisma runs these upserts as find-then-create (an
+  // empty `update` is not done as INSERT ... ON CONFLICT), so the loser of such a race gets a
+  // unique violation; trying once more then finds the winner's row.
+  const user = await onceMoreOnConflict(() =>
+    db.user.upsert({
+      where: { email },
+      create: {
+        email,
+        name: identity.name ?? null,
+        image: identity.image ?? null,
+        emailVerified: new Date(),
+        role: "MEMBER",
+      },
+      update: {},
+      select: USER_FIELDS,
+    }),
+  );
   // Provider tokens are not stored: Verdict never calls the provider after sign-in, and tokens
   // kept in the database would only be something to leak.
-  const account = await db.account.upsert({
-    where: {
-      provider_providerAccountId: {
+  const account = await onceMoreOnConflict(() =>
+    db.account.upsert({
+      where: {
+        provider_providerAccountId: {
+          provider: identity.provider,
+          providerAccountId: identity.providerAccountId,
+        },
+      },
+      create: {
+        userId: user.id,
+        type: identity.type,
         provider: identity.provider,
         providerAccountId: identity.providerAccountId,
       },
-    },
-    create: {
-      userId: user.id,
-      type: identity.type,
-      provider: identity.provider,
-      providerAccountId: identity.providerAccountId,
-    },
-    update: {},
-    select: { user: { select: USER_FIELDS } },
-  });
-  return account.user;
+      update: {},
+      select: { userId: true },
+    }),
+  );
+  if (account.userId === user.id) return user;
+  // Linked a moment earlier by a concurrent sign-in (to the same user, as the email is unique).
+  return db.user.findUniqueOrThrow({ where: { id: account.userId }, select: USER_FIELDS });
+}
+
+async function onceMoreOnConflict<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") return write();
+    throw error;
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,6 +1,9 @@
+import { cookies } from "next/headers";
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { z } from "zod";
+import { isVisitorId, VISITOR_COOKIE } from "@/features/experiments/core/visitor";
+import { carryOverVisitorAssignments } from "@/features/experiments/server/carry-over";
 import type { PrismaClient } from "@/generated/prisma/client";
 import { getDb } from "../db/client";
 import { type Env, getEnv } from "../env";
@@ -37,22 +40,56 @@ function decoy(): Promise<string> {
   return decoyHash;
 }
 
+/** Reads one cookie of the request being handled (`cookies()` from next/headers in the app). */
+export type CookieReader = (name: string) => string | null | undefined | Promise<string | null | undefined>;
+
 export type AuthDependencies = {
   env: Env;
   /** A getter, so building the options never opens a database by itself. */
   db: () => PrismaClient;
   limits?: SignInLimits;
   now?: () => number;
+  /**
+   * The sign-in request's cookies, for the visitor id whose assignments carry over to the user
+   * (issue 5). Without it nothing is carried over.
+   */
+  readCookie?: CookieReader;
 };
 
 /** The whole next-auth configuration, from explicit dependencies (tests build their own). */
-export function buildAuthOptions({ env, db, limits, now = Date.now }: AuthDependencies): NextAuthOptions {
+export function buildAuthOptions({
+  env,
+  db,
+  limits,
+  now = Date.now,
+  readCookie,
+}: AuthDependencies): NextAuthOptions {
   const signInLimits = limits ?? new SignInLimits({ now });
   const refreshRole = createRoleRefresher({
     lookup: (userId) => currentRole(db(), userId),
     now,
     onLookupError: (error) => logger.warn("session role check failed", { error: String(error) }),
   });
+
+  /**
+   * The anonymous visitor this browser was keeps its variants once signed in: their visitor
+   * assignments are copied to the user (where the user has none). Best effort: a failure is
+   * logged and the sign-in goes ahead, since the visitor cookie still serves the same variants here.
+   */
+  async function carryOverVisitor(userId: string): Promise<void> {
+    if (!readCookie) return;
+    try {
+      const visitorId = await readCookie(VISITOR_COOKIE);
+      if (!isVisitorId(visitorId)) return;
+      const copied = await carryOverVisitorAssignments(db(), visitorId, userId);
+      if (copied > 0) logger.info("visitor assignments carried over at sign-in", { userId, copied });
+    } catch (error) {
+      logger.error("visitor assignments could not be carried over at sign-in", {
+        userId,
+        error: String(error),
+      });
+    }
+  }
 
   return {
     secret: resolveAuthSecret(env),
@@ -108,17 +145,27 @@ export function buildAuthOptions({ env, db, limits, now = Date.now }: AuthDepend
         }
       },
       async jwt({ token, user, account }) {
+        // `user` and `account` are only passed at sign-in (credentials and OAuth alike).
         if (user && account) {
           // For OAuth, `user` is the provider's profile and its id the provider's; the session
-          // must carry Verdict's user, linked a moment ago in `signIn`.
+          // must carry Verdict's user, linked a moment ago in `signIn` (and its address, which is
+          // what the audit log records, not whatever the provider reports today).
           const signedIn =
             account.type === "oauth"
               ? await findUserByAccount(db(), account.provider, account.providerAccountId)
-              : { id: user.id, role: (user as { role?: Role }).role ?? "MEMBER" };
+              : {
+                  id: user.id,
+                  email: user.email ?? null,
+                  name: user.name ?? null,
+                  role: (user as { role?: Role }).role ?? "MEMBER",
+                };
           if (!signedIn) throw new Error(OAUTH_CREATE_ACCOUNT);
+          await carryOverVisitor(signedIn.id);
           return {
             ...token,
             sub: signedIn.id,
+            email: signedIn.email ?? token.email,
+            name: signedIn.name ?? token.name,
             userId: signedIn.id,
             role: signedIn.role,
             roleCheckedAt: now(),
@@ -141,6 +188,11 @@ let cached: NextAuthOptions | undefined;
 
 /** Built on first use, so importing auth never reads the environment at build time. */
 export function getAuthOptions(): NextAuthOptions {
-  cached ??= buildAuthOptions({ env: getEnv(), db: getDb });
+  cached ??= buildAuthOptions({
+    env: getEnv(),
+    db: getDb,
+    // Sign-in runs in the /api/auth route handler, where the request's cookies are at hand.
+    readCookie: async (name) => (await cookies()).get(name)?.value,
+  });
   return cached;
 }

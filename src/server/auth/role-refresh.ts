@@ -45,7 +45,9 @@ export function createRoleRefresher(options: RoleRefresherOptions): RoleRefreshe
     const userId = token.userId;
     if (!userId) return token;
     const time = now();
-    if (typeof token.roleCheckedAt === "number" && time - token.roleCheckedAt < intervalMs) return token;
+    // A check "in the future" (another instance's clock ahead of this one) counts as stale.
+    const age = typeof token.roleCheckedAt === "number" ? time - token.roleCheckedAt : Number.NaN;
+    if (age >= 0 && age < intervalMs) return token;
 
     let read = recent.get(userId);
     if (!read || time - read.at >= intervalMs) {
