@@ -47,6 +47,12 @@ test("an admin reads the seeded test's results: verdict, charts, tables, calcula
   expect(lines[0]).toContain("relative_lift");
   expect(lines.some((line) => line.includes(",begin_checkout,primary,treatment,"))).toBe(true);
 
+  // Analysis settings save through the same versioned update as every other edit.
+  const settings = page.getByRole("form", { name: "Analysis settings" });
+  await settings.getByRole("group", { name: /Lower is better/ }).getByLabel("purchase").check();
+  await settings.getByRole("button", { name: "Save analysis settings" }).click();
+  await expect(settings.getByRole("status")).toHaveText("Saved");
+
   // Switching to intent-to-treat counts every assigned visitor (more than the exposed ones).
   const exposedN = Number(
     ((await primary.locator('tr[data-variant="control"] td').first().textContent()) ?? "").replace(/,/g, ""),

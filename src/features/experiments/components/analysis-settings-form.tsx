@@ -28,6 +28,7 @@ export function AnalysisSettingsForm({ slug, version, settings, conversionEvents
       ...rest,
       minDetectableEffect: Number(effectPercent) / 100,
       guardrails: rest.guardrails.filter((metric) => metric !== rest.primaryMetric),
+      lowerIsBetter: rest.lowerIsBetter.filter((metric) => metrics.includes(metric)),
     },
   };
   const parsed = experimentUpdateSchema.safeParse(input);
@@ -114,6 +115,26 @@ export function AnalysisSettingsForm({ slug, version, settings, conversionEvents
         />
         Sequential testing (safe to look at results any time)
       </label>
+      <fieldset>
+        <legend>Lower is better (refunds, churn): a rise is the regression</legend>
+        {metrics.map((metric) => (
+          <label key={metric} className="choice">
+            <input
+              type="checkbox"
+              checked={draft.lowerIsBetter.includes(metric)}
+              onChange={(event) =>
+                setDraft({
+                  ...draft,
+                  lowerIsBetter: event.target.checked
+                    ? [...draft.lowerIsBetter, metric]
+                    : draft.lowerIsBetter.filter((entry) => entry !== metric),
+                })
+              }
+            />
+            {metric === REVENUE_METRIC ? "revenue per participant" : metric}
+          </label>
+        ))}
+      </fieldset>
       <fieldset>
         <legend>Guardrails: a significant regression is a red flag</legend>
         {metrics
