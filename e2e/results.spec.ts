@@ -49,7 +49,10 @@ test("an admin reads the seeded test's results: verdict, charts, tables, calcula
 
   // Analysis settings save through the same versioned update as every other edit.
   const settings = page.getByRole("form", { name: "Analysis settings" });
-  await settings.getByRole("group", { name: /Lower is better/ }).getByLabel("purchase").check();
+  await settings
+    .getByRole("group", { name: /Lower is better/ })
+    .getByLabel("purchase")
+    .check();
   await settings.getByRole("button", { name: "Save analysis settings" }).click();
   await expect(settings.getByRole("status")).toHaveText("Saved");
 
