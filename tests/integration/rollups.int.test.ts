@@ -100,6 +100,41 @@ describe.each(databaseKinds())("daily rollups on %s", (kind) => {
     ]);
   });
 
+  it("counts assignments per day and the squares of each subject's daily revenue", async () => {
+    await test.db.feature.create({ data: { slug: "rollup-test", type: "EXPERIMENT" } });
+    await test.db.experimentVariant.createMany({
+      data: ["a", "b", "c"].map((visitorId, index) => ({
+        experimentSlug: "rollup-test",
+        variant: index < 2 ? "control" : "treatment",
+        visitorId,
+        assignmentType: "DETERMINISTIC" as const,
+        assignedAt: day1(8),
+      })),
+    });
+    await refreshRollups(test.db);
+    const byKey = new Map(
+      (await rows()).map((row) => [`${row.day.toISOString().slice(0, 10)}:${row.variant}`, row]),
+    );
+    expect([...byKey.keys()]).toContain("2026-11-20:control");
+    expect(byKey.get("2026-11-20:control")?.assignments).toBe(2);
+    expect(byKey.get("2026-11-20:treatment")?.assignments).toBe(1);
+    // c bought 49.5 and d 20.5 on the 21st: 49.5² + 20.5².
+    expect(byKey.get("2026-11-21:treatment")?.revenueSquares).toBeCloseTo(49.5 ** 2 + 20.5 ** 2, 9);
+    expect(byKey.get("2026-11-21:treatment")?.assignments).toBe(0);
+  });
+
+  it("refreshing one experiment leaves the others' rows alone", async () => {
+    const before = await rows();
+    await test.db.event.create({ data: event("experiment_viewed", "late", "control", day1(20)) });
+    await refreshRollups(test.db, undefined, "another-experiment");
+    expect(await rows()).toEqual(before);
+    await refreshRollups(test.db, undefined, "rollup-test");
+    const after = await rows();
+    expect(after.find((row) => row.day < day2(0) && row.variant === "control")?.exposures).toBe(
+      (before.find((row) => row.day < day2(0) && row.variant === "control")?.exposures ?? 0) + 1,
+    );
+  });
+
   it("refreshing recent days rewrites only them, with the same exact totals", async () => {
     const before = await rows();
     await test.db.event.create({ data: event("experiment_viewed", "e", "control", day2(15)) });

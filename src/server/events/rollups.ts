@@ -11,21 +11,30 @@ const ROLLUP_LOCK_KEY = 74_627_101;
  * to exact unique converters. Safe with several instances: one refresh at a time, by advisory
  * lock; the others skip. Returns the rows written, or null when another refresh held the lock.
  */
-export async function refreshRollups(db: PrismaClient, since?: Date): Promise<number | null> {
+export async function refreshRollups(db: PrismaClient, since?: Date, slug?: string): Promise<number | null> {
   const from = since ?? new Date(0);
+  // One experiment's rows only, when given (the results page keeps its own test fresh).
+  const only = slug ?? null;
   return db.$transaction(
     async (tx) => {
       const [lock] = await tx.$queryRaw<
         { locked: boolean }[]
       >`select pg_try_advisory_xact_lock(${ROLLUP_LOCK_KEY}) as locked`;
       if (!lock?.locked) return null;
-      await tx.$executeRaw`delete from "experiment_rollups_daily" where "day" >= ${from}::date`;
+      await tx.$executeRaw`delete from "experiment_rollups_daily"
+        where "day" >= ${from}::date and (${only}::text is null or "experimentSlug" = ${only})`;
       return tx.$executeRaw`
         with exposures as (
           select "occurredAt"::date as day, "experimentSlug" as slug, coalesce("phase", 1) as phase, "variant", count(*)::int as n
           from "Event"
           where "name" = 'experiment_viewed' and "experimentSlug" is not null and "variant" is not null
-            and "occurredAt" >= ${from}::date
+            and "occurredAt" >= ${from}::date and (${only}::text is null or "experimentSlug" = ${only})
+          group by 1, 2, 3, 4
+        ),
+        assigned as (
+          select "assignedAt"::date as day, "experimentSlug" as slug, "phase", "variant", count(*)::int as n
+          from "ExperimentVariant"
+          where "assignedAt" >= ${from}::date and (${only}::text is null or "experimentSlug" = ${only})
           group by 1, 2, 3, 4
         ),
         conversions as (
@@ -38,6 +47,7 @@ export async function refreshRollups(db: PrismaClient, since?: Date): Promise<nu
             "properties"->>'currency' as currency
           from "Event"
           where "name" = 'experiment_conversion' and "experimentSlug" is not null and "variant" is not null
+            and (${only}::text is null or "experimentSlug" = ${only})
         ),
         firsts as (
           select slug, phase, variant, event, subject, min("occurredAt")::date as day
@@ -61,13 +71,31 @@ export async function refreshRollups(db: PrismaClient, since?: Date): Promise<nu
             jsonb_object_agg(event, jsonb_build_object('count', n, 'converters', converters)) as conversions,
             sum(case when event = 'purchase' then revenue else 0 end) as revenue, max(currency) as currency
           from per_event group by 1, 2, 3, 4
+        ),
+        squares as (
+          select day, slug, phase, variant, sum(v * v) as sq
+          from (
+            select "occurredAt"::date as day, slug, phase, variant, subject, sum(value) as v
+            from conversions where event = 'purchase' and "occurredAt" >= ${from}::date
+            group by 1, 2, 3, 4, 5
+          ) per_subject
+          group by 1, 2, 3, 4
+        ),
+        days as (
+          select day, slug, phase, variant from exposures
+          union select day, slug, phase, variant from assigned
+          union select day, slug, phase, variant from per_variant
         )
         insert into "experiment_rollups_daily"
-          ("day", "experimentSlug", "phase", "variant", "exposures", "conversions", "revenue", "currency", "updatedAt")
-        select coalesce(e.day, v.day), coalesce(e.slug, v.slug), coalesce(e.phase, v.phase), coalesce(e.variant, v.variant),
-          coalesce(e.n, 0), coalesce(v.conversions, '{}'::jsonb), coalesce(v.revenue, 0), v.currency, now()
-        from exposures e
-        full outer join per_variant v on v.day = e.day and v.slug = e.slug and v.phase = e.phase and v.variant = e.variant`;
+          ("day", "experimentSlug", "phase", "variant", "assignments", "exposures", "conversions", "revenue",
+           "revenueSquares", "currency", "updatedAt")
+        select d.day, d.slug, d.phase, d.variant, coalesce(a.n, 0), coalesce(e.n, 0),
+          coalesce(v.conversions, '{}'::jsonb), coalesce(v.revenue, 0), coalesce(s.sq, 0), v.currency, now()
+        from days d
+        left join assigned a using (day, slug, phase, variant)
+        left join exposures e using (day, slug, phase, variant)
+        left join per_variant v using (day, slug, phase, variant)
+        left join squares s using (day, slug, phase, variant)`;
     },
     { timeout: 120_000 },
   );

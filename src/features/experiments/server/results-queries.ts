@@ -24,6 +24,13 @@ export type ResultsScope = {
 };
 
 export type AssignmentCounts = { variant: string; assigned: number; exposed: number; flagged: number };
+export type RollupTotals = {
+  variant: string;
+  assigned: number;
+  exposed: number;
+  revenue: number;
+  revenueSquares: number;
+};
 export type DailyPoint = { day: string; variant: string; exposures: number; converters: number };
 
 // A numeric `value` property, whether sent as a JSON number or a decimal string (Shopify sends
@@ -35,16 +42,6 @@ const VALUE_SQL = Prisma.sql`case
 
 export class ResultsQueries {
   constructor(private readonly db: QueryClient) {}
-
-  /** The phases that have assignments, newest first. */
-  async phases(slug: string): Promise<number[]> {
-    const rows = await this.db.experimentVariant.groupBy({
-      by: ["phase"],
-      where: { experimentSlug: slug },
-      orderBy: { phase: "desc" },
-    });
-    return rows.map((row) => row.phase);
-  }
 
   async assignments(slug: string, phase: number): Promise<AssignmentCounts[]> {
     return this.db.$queryRaw<AssignmentCounts[]>`
@@ -142,6 +139,16 @@ export class ResultsQueries {
         sum("y")::float8 as "sumY", sum("y" * "y")::float8 as "sumYY", sum("x" * "y")::float8 as "sumXY",
         count(*) filter (where "x" <> 0)::int as "withHistory"
       from per_subject
+      group by 1`;
+  }
+
+  /** Per variant totals over the phase's daily rollups: participants, exposures and revenue. */
+  async rollupTotals(slug: string, phase: number): Promise<RollupTotals[]> {
+    return this.db.$queryRaw`
+      select "variant", coalesce(sum("assignments"), 0)::int as "assigned", coalesce(sum("exposures"), 0)::int as "exposed",
+        coalesce(sum("revenue"), 0)::float8 as "revenue", coalesce(sum("revenueSquares"), 0)::float8 as "revenueSquares"
+      from "experiment_rollups_daily"
+      where "experimentSlug" = ${slug} and "phase" = ${phase}
       group by 1`;
   }
 

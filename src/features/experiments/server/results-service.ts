@@ -1,4 +1,5 @@
 import type { AnalysisSettings, ExperimentConfig } from "@/features/experiments/core/config";
+import { PURCHASE_EVENT } from "@/features/experiments/core/orders";
 import {
   analyseResults,
   metricsToShow,
@@ -11,9 +12,13 @@ import { refreshRollups } from "@/server/events/rollups";
 import { logger } from "@/server/logger";
 import { ExperimentError } from "./errors";
 import type { ExperimentRecord } from "./lifecycle-service";
-import { type DailyPoint, ResultsQueries } from "./results-queries";
+import { type DailyPoint, ResultsQueries, type ResultsScope } from "./results-queries";
 
-/** Above this many assignments in a phase, converters are read from the daily rollups. */
+/**
+ * Above this many assignments in a phase, every figure comes from the daily rollups: converters
+ * there count whether or not the subject was exposed, and CUPED and flagged subjects need the
+ * event store, so only large tests (where that is noise against speed) read them.
+ */
 export const ROLLUP_THRESHOLD = 250_000;
 
 const DAY_MS = 86_400_000;
@@ -69,81 +74,111 @@ export class ResultsService {
 
   async results(slug: string, request: ResultsRequest = {}): Promise<ExperimentResults> {
     const experiment = await this.getExperiment(slug);
-    await this.refreshRecentRollups();
+    const phase = request.phase ?? experiment.config.phase;
+    // Phases are numbered 1, 2, … by re-randomization: no query needed to list them.
+    if (!Number.isInteger(phase) || phase < 1 || phase > experiment.config.phase) {
+      throw new ExperimentError("PHASE_NOT_FOUND", `Experiment "${slug}" has no phase ${phase}.`);
+    }
+    const rolled = await new ResultsQueries(this.db).rollupTotals(slug, phase);
+    const large = rolled.reduce((sum, row) => sum + row.assigned, 0) > this.rollupThreshold;
+    // Large tests read the rollups as the scheduler left them (minutes old); small ones are exact
+    // to the last event.
+    if (!large) await this.refreshRecentRollups(slug);
     // One snapshot for every figure on the page. Hash joins only: the event store is read in
     // bulk, and fresh tables without statistics (PGlite never auto-analyzes) would otherwise
     // tempt the planner into a nested loop over every subject.
     return this.db.$transaction(
       async (tx) => {
         await tx.$executeRaw`set local enable_nestloop = off`;
-        return this.compute(experiment, request, new ResultsQueries(tx));
+        return this.compute(experiment, phase, request, new ResultsQueries(tx), large);
       },
       { isolationLevel: "RepeatableRead", timeout: 120_000, maxWait: 10_000 },
     );
   }
 
-  private async compute(
-    experiment: ExperimentRecord,
-    request: ResultsRequest,
+  /** Per variant aggregates, from the event store (exact) or the rollups (large tests). */
+  private async aggregates(
     queries: ResultsQueries,
-  ): Promise<ExperimentResults> {
-    const { slug } = experiment;
-    const { config } = experiment;
-    const settings: AnalysisSettings = {
-      ...config.analysis,
-      population: request.population ?? config.analysis.population,
-    };
-    const phases = await queries.phases(slug);
-    if (!phases.includes(config.phase)) phases.unshift(config.phase);
-    const phase = request.phase ?? config.phase;
-    if (!phases.includes(phase)) {
-      throw new ExperimentError("PHASE_NOT_FOUND", `Experiment "${slug}" has no phase ${phase}.`);
+    scope: ResultsScope,
+    settings: AnalysisSettings,
+    large: boolean,
+  ): Promise<Omit<VariantAggregate, "weight">[]> {
+    const { slug, phase } = scope;
+    if (large) {
+      const [totals, converters] = [
+        await queries.rollupTotals(slug, phase),
+        await queries.convertersFromRollups(slug, phase),
+      ];
+      return totals.map((row) => ({
+        variant: row.variant,
+        assigned: row.assigned,
+        exposed: row.exposed,
+        // Not kept in the rollups: the event-store path reports subjects seen in two variants.
+        flagged: 0,
+        converters: convertersOf(converters, row.variant),
+        revenue: {
+          sum: row.revenue,
+          sumSquares: row.revenueSquares,
+          purchasers:
+            converters.find((entry) => entry.variant === row.variant && entry.event === PURCHASE_EVENT)
+              ?.converters ?? 0,
+        },
+      }));
     }
-    const scope = { slug, phase, scope: config.scope, exposedOnly: settings.population === "exposed" };
-
     const assignments = await queries.assignments(slug, phase);
-    const firstAssigned = await queries.firstAssignedAt(slug, phase);
-    const assignedTotal = assignments.reduce((sum, row) => sum + row.assigned, 0);
-    // Rollups count converters whether or not they were exposed, so they stand in only where
-    // the difference is noise: large tests.
-    const source = assignedTotal > this.rollupThreshold ? "rollups" : "events";
-    // Sequential: queries in one transaction share a connection anyway.
-    const converters =
-      source === "rollups"
-        ? await queries.convertersFromRollups(slug, phase)
-        : await queries.converters(scope);
+    const converters = await queries.converters(scope);
     const revenue = await queries.revenue(scope);
     const covariates = settings.cuped && scope.exposedOnly ? await queries.revenueWithCovariate(scope) : [];
-
-    const control = controlVariantOf(config);
-    const names = [
-      ...new Set([
-        ...config.variants.map((variant) => variant.name),
-        ...assignments.map((row) => row.variant),
-      ]),
-    ];
-    const variants: VariantAggregate[] = names.map((name) => {
-      const counts = assignments.find((row) => row.variant === name);
-      const money = revenue.find((row) => row.variant === name);
+    return assignments.map((row) => {
+      const money = revenue.find((entry) => entry.variant === row.variant);
       return {
-        variant: name,
-        weight: config.variants.find((variant) => variant.name === name)?.percentage ?? 0,
-        assigned: counts?.assigned ?? 0,
-        exposed: counts?.exposed ?? 0,
-        flagged: counts?.flagged ?? 0,
-        converters: Object.fromEntries(
-          converters
-            .filter((row) => row.variant === name && row.event)
-            .map((row) => [row.event, row.converters]),
-        ),
+        ...row,
+        converters: convertersOf(converters, row.variant),
         revenue: {
           sum: money?.sum ?? 0,
           sumSquares: money?.sumSquares ?? 0,
           purchasers: money?.purchasers ?? 0,
         },
-        covariate: covariates.find((row) => row.variant === name),
+        covariate: covariates.find((entry) => entry.variant === row.variant),
       };
     });
+  }
+
+  private async compute(
+    experiment: ExperimentRecord,
+    phase: number,
+    request: ResultsRequest,
+    queries: ResultsQueries,
+    large: boolean,
+  ): Promise<ExperimentResults> {
+    const { slug, config } = experiment;
+    const settings: AnalysisSettings = {
+      ...config.analysis,
+      population: request.population ?? config.analysis.population,
+    };
+    const phases = Array.from({ length: config.phase }, (_, index) => config.phase - index);
+    const scope = { slug, phase, scope: config.scope, exposedOnly: settings.population === "exposed" };
+    const source = large ? "rollups" : "events";
+    const measured = await this.aggregates(queries, scope, settings, large);
+    const firstAssigned = await queries.firstAssignedAt(slug, phase);
+
+    const control = controlVariantOf(config);
+    const names = [
+      ...new Set([...config.variants.map((variant) => variant.name), ...measured.map((row) => row.variant)]),
+    ];
+    const empty = {
+      assigned: 0,
+      exposed: 0,
+      flagged: 0,
+      converters: {},
+      revenue: { sum: 0, sumSquares: 0, purchasers: 0 },
+    };
+    const variants: VariantAggregate[] = names.map((name) => ({
+      ...empty,
+      ...measured.find((row) => row.variant === name),
+      variant: name,
+      weight: config.variants.find((variant) => variant.name === name)?.percentage ?? 0,
+    }));
 
     const analysis = analyseResults({
       variants,
@@ -180,14 +215,20 @@ export class ResultsService {
   }
 
   /** Today's and yesterday's rollups, so the chart includes the latest events. */
-  private async refreshRecentRollups(): Promise<void> {
+  private async refreshRecentRollups(slug: string): Promise<void> {
     try {
-      await refreshRollups(this.db, new Date(this.now().getTime() - 2 * DAY_MS));
+      await refreshRollups(this.db, new Date(this.now().getTime() - 2 * DAY_MS), slug);
     } catch (error) {
       // The chart may lag a few minutes; the table (from the event store) stays exact.
       logger.warn("rollup refresh before results failed", { error: String(error) });
     }
   }
+}
+
+function convertersOf(rows: { variant: string; event: string; converters: number }[], variant: string) {
+  return Object.fromEntries(
+    rows.filter((row) => row.variant === variant && row.event).map((row) => [row.event, row.converters]),
+  );
 }
 
 /** Running totals per variant, one point per day with data. */

@@ -124,8 +124,10 @@ export default async function ResultsPage({
           {results.analysis.population === "exposed"
             ? "subjects who saw their variant"
             : "every assigned subject"}
-          {results.source === "rollups" ? "; converters from the daily rollups (a large test)" : ""}. Computed{" "}
-          {formatDate(results.computedAt)}.
+          {results.source === "rollups"
+            ? "; read from the daily rollups, refreshed every few minutes (a large test)"
+            : ""}
+          . Computed {formatDate(results.computedAt)}.
         </p>
         <ResultsTables metrics={results.analysis.metrics} />
       </section>
