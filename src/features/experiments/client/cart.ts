@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback } from "react";
-import { type CartAttribute, cartAttributes } from "@/features/experiments/core/orders";
+import { type CartAttribute, cartAttributes } from "@/features/experiments/core/cart-attributes";
 import { useExperimentContext } from "./provider";
 import { getOrCreateVisitorId } from "./visitor-id";
 

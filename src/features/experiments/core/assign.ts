@@ -1,6 +1,6 @@
-import { chooseVariation, getBucketRanges } from "./bucketing";
+import { chooseVariationByPercentage } from "./bucketing";
 import type { HashingMode } from "./config";
-import { hash } from "./hash";
+import { hashV2 } from "./hash";
 import { posthogInRollout, posthogVariant } from "./posthog";
 
 export type AssignableExperiment = {
@@ -29,13 +29,6 @@ export function assignVariant(experiment: AssignableExperiment, subjectId: strin
     return posthogVariant(slug, subjectId, variants);
   }
 
-  const bucket = hash(slug, subjectId, 2);
-  if (bucket === null) return null;
-  const ranges = getBucketRanges(
-    variants.length,
-    trafficPercent / 100,
-    variants.map((variant) => variant.percentage / 100),
-  );
-  const index = chooseVariation(bucket, ranges);
+  const index = chooseVariationByPercentage(hashV2(slug, subjectId), trafficPercent / 100, variants);
   return index < 0 ? null : (variants[index]?.name ?? null);
 }

@@ -33,6 +33,36 @@ export function getBucketRanges(numVariations: number, coverage: number, weights
   });
 }
 
+/**
+ * `chooseVariation(n, getBucketRanges(count, coverage, percentages / 100))` without building the
+ * ranges: the same operations in the same order (so the same answer to the last bit, including
+ * the fallback to equal weights), and nothing allocated on the assignment hot path.
+ */
+export function chooseVariationByPercentage(
+  n: number,
+  coverage: number,
+  variants: readonly { percentage: number }[],
+): number {
+  const count = variants.length;
+  const clampedCoverage = Number.isNaN(coverage) ? 1 : Math.min(1, Math.max(0, coverage));
+  let total = 0;
+  for (let index = 0; index < count; index++) {
+    total += (variants[index] as { percentage: number }).percentage / 100;
+  }
+  const useEqualWeights = total < 0.99 || total > 1.01;
+  const equalWeight = 1 / count;
+  let cumulative = 0;
+  for (let index = 0; index < count; index++) {
+    const weight = useEqualWeights
+      ? equalWeight
+      : (variants[index] as { percentage: number }).percentage / 100;
+    const start = cumulative;
+    cumulative += weight;
+    if (n >= start && n < start + clampedCoverage * weight) return index;
+  }
+  return -1;
+}
+
 /** The index of the range containing `n` (upper bounds excluded), or −1 when it is in none. */
 export function chooseVariation(n: number, ranges: BucketRange[]): number {
   for (let index = 0; index < ranges.length; index++) {

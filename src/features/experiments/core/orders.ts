@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CART_ATTRIBUTE, type CartAttribute, EXPERIMENT_ATTRIBUTE_PREFIX } from "./cart-attributes";
 import { experimentSlugSchema, variantNameSchema } from "./config";
 import { isVisitorId } from "./visitor";
 
@@ -6,19 +7,18 @@ import { isVisitorId } from "./visitor";
  * Purchases are attributed on the server: before checkout the browser writes these cart
  * attributes, the shop copies them onto the order, and the order webhook reads them back. Nothing
  * here trusts the browser beyond shape; the server prefers its own stored assignment.
+ * The browser's half lives in ./cart-attributes, which stays free of zod for the client bundle.
  */
-export const CART_ATTRIBUTE = {
-  visitorId: "verdict_visitor_id",
-  sessionId: "verdict_session_id",
-  phDistinctId: "ph_distinct_id",
-} as const;
-export const EXPERIMENT_ATTRIBUTE_PREFIX = "exp_";
+export {
+  CART_ATTRIBUTE,
+  type CartAttribute,
+  cartAttributes,
+  EXPERIMENT_ATTRIBUTE_PREFIX,
+} from "./cart-attributes";
 export const PURCHASE_EVENT = "purchase";
 
 /** A cart names at most this many experiments; more would only be a way to make us do work. */
 export const MAX_CART_EXPERIMENTS = 50;
-
-export type CartAttribute = { name: string; value: string };
 
 // Shopify writes attribute values as strings, but other apps editing the cart are not as careful.
 const noteAttributeSchema = z.object({
@@ -103,22 +103,4 @@ export function parseCartAttributes(noteAttributes: readonly CartAttribute[]): P
     }
   }
   return parsed;
-}
-
-/** The attributes the browser writes to the cart before checkout: only experiments it is in. */
-export function cartAttributes(input: {
-  visitorId: string;
-  sessionId: string;
-  phDistinctId?: string | null;
-  assignments: Record<string, string | null>;
-}): CartAttribute[] {
-  const attributes: CartAttribute[] = [
-    { name: CART_ATTRIBUTE.visitorId, value: input.visitorId },
-    { name: CART_ATTRIBUTE.sessionId, value: input.sessionId },
-  ];
-  if (input.phDistinctId) attributes.push({ name: CART_ATTRIBUTE.phDistinctId, value: input.phDistinctId });
-  for (const [slug, variant] of Object.entries(input.assignments)) {
-    if (variant !== null) attributes.push({ name: `${EXPERIMENT_ATTRIBUTE_PREFIX}${slug}`, value: variant });
-  }
-  return attributes;
 }

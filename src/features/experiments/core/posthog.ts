@@ -1,4 +1,4 @@
-import { sha1Hex } from "./sha1";
+import { sha1Words } from "./sha1";
 
 /**
  * PostHog's feature-flag bucketing, so an experiment in "posthog" hashing mode puts every subject
@@ -9,18 +9,29 @@ import { sha1Hex } from "./sha1";
 const LONG_SCALE = 2 ** 60;
 
 /**
- * The hash PostHog computes for `<prefix><distinctId><salt>`: the first 15 hex digits of its SHA-1
- * over LONG_SCALE, a number in [0, 1]. Flags use the prefix `<key>.`; holdouts use `holdout-<id>`.
+ * PostHog's hash of `<first><second><third><fourth>` (parts are not concatenated, to save an
+ * allocation): the first 15 hex digits of its SHA-1 over LONG_SCALE, a number in [0, 1].
+ */
+function posthogHashOfParts(first: string, second: string, third: string, fourth: string): number {
+  const digest = sha1Words(first, second, third, fourth);
+  // The 15 hex digits are the 32 bits of the first word and the top 28 of the second. PostHog
+  // reads them with parseInt, which rounds the 60-bit integer to the nearest double (ties to
+  // even); one double addition of the two exact halves rounds the exact sum the same way.
+  const leading = (digest[0] as number) >>> 0;
+  const following = (digest[1] as number) >>> 4;
+  return (leading * 2 ** 28 + following) / LONG_SCALE;
+}
+
+/**
+ * The hash PostHog computes for `<prefix><distinctId><salt>`, a number in [0, 1]. Flags use the
+ * prefix `<key>.`; holdouts use `holdout-<id>`.
  */
 export function posthogHashWithPrefix(prefix: string, distinctId: string, salt = ""): number {
-  const digest = sha1Hex(`${prefix}${distinctId}${salt}`);
-  // parseInt of 15 hex digits rounds the 60-bit integer to the nearest double, as PostHog's
-  // float conversion does; an exact BigInt quotient would differ in the last digit for some ids.
-  return Number.parseInt(digest.slice(0, 15), 16) / LONG_SCALE;
+  return posthogHashOfParts(prefix, distinctId, salt, "");
 }
 
 export function posthogHash(key: string, distinctId: string, salt = ""): number {
-  return posthogHashWithPrefix(`${key}.`, distinctId, salt);
+  return posthogHashOfParts(key, ".", distinctId, salt);
 }
 
 /** Whether a subject is inside a flag's rollout; PostHog includes the boundary (`hash <= rollout`). */
