@@ -1,24 +1,96 @@
-import { describe, expect, it } from "vitest";
-import { clientIp, MemoryRateLimiter } from "@/server/rate-limit";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { EnvError, parseEnv, resetEnvCache } from "@/server/env";
+import { clientIp, createRateLimiter, MemoryRateLimiter, retryAfterSeconds } from "@/server/rate-limit";
 
 describe("MemoryRateLimiter", () => {
   it("allows the limit per window, then refuses with the seconds left, then allows again", async () => {
     let now = 1_000_000;
     const limiter = new MemoryRateLimiter(3, 60_000, () => now);
-    for (let i = 0; i < 3; i += 1) expect(await limiter.consume("a")).toEqual({ allowed: true });
-    expect(await limiter.consume("a")).toEqual({ allowed: false, retryAfterSeconds: 60 });
-    expect(await limiter.consume("b")).toEqual({ allowed: true });
+    expect(await limiter.consume("a")).toEqual({ allowed: true, remaining: 2 });
+    expect(await limiter.consume("a")).toEqual({ allowed: true, remaining: 1 });
+    expect(await limiter.consume("a")).toEqual({ allowed: true, remaining: 0 });
+    expect(await limiter.consume("a")).toEqual({ allowed: false, retryAfterSeconds: 60, remaining: 0 });
+    expect(await limiter.consume("b")).toEqual({ allowed: true, remaining: 2 });
     now += 59_500;
-    expect(await limiter.consume("a")).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    expect(await limiter.consume("a")).toEqual({ allowed: false, retryAfterSeconds: 1, remaining: 0 });
     now += 500;
-    expect(await limiter.consume("a")).toEqual({ allowed: true });
+    expect(await limiter.consume("a")).toEqual({ allowed: true, remaining: 2 });
   });
 
-  it("counts costs", async () => {
+  it("counts costs, and a refused request spends nothing", async () => {
     const limiter = new MemoryRateLimiter(10, 1_000, () => 0);
-    expect(await limiter.consume("k", 8)).toEqual({ allowed: true });
+    expect(await limiter.consume("k", 8)).toEqual({ allowed: true, remaining: 2 });
     expect((await limiter.consume("k", 3)).allowed).toBe(false);
-    expect(await limiter.consume("k", 2)).toEqual({ allowed: true });
+    expect(await limiter.consume("k", 2)).toEqual({ allowed: true, remaining: 0 });
+  });
+
+  it("reset gives one key its whole budget back and leaves the others alone", async () => {
+    const limiter = new MemoryRateLimiter(2, 60_000, () => 0);
+    for (const key of ["a", "a", "b", "b"]) await limiter.consume(key);
+    await limiter.reset("a");
+    expect(await limiter.consume("a")).toEqual({ allowed: true, remaining: 1 });
+    expect((await limiter.consume("b")).allowed).toBe(false);
+  });
+});
+
+describe("retryAfterSeconds", () => {
+  it("rounds up to whole seconds and never says zero", () => {
+    expect(retryAfterSeconds(60_000)).toBe(60);
+    expect(retryAfterSeconds(1_001)).toBe(2);
+    expect(retryAfterSeconds(1)).toBe(1);
+    expect(retryAfterSeconds(0)).toBe(1);
+    expect(retryAfterSeconds(-5)).toBe(1);
+  });
+});
+
+describe("createRateLimiter without REDIS_URL", () => {
+  beforeEach(() => {
+    vi.stubEnv("REDIS_URL", "");
+    resetEnvCache();
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    resetEnvCache();
+  });
+
+  it("limits in this process's memory, on the clock it is given", async () => {
+    let now = 0;
+    const limiter = createRateLimiter({ name: "unit", limit: 2, windowMs: 10_000, now: () => now });
+    expect(await limiter.consume("x")).toEqual({ allowed: true, remaining: 1 });
+    expect(await limiter.consume("x")).toEqual({ allowed: true, remaining: 0 });
+    expect(await limiter.consume("x")).toEqual({ allowed: false, retryAfterSeconds: 10, remaining: 0 });
+    now += 10_000;
+    expect((await limiter.consume("x")).allowed).toBe(true);
+    await limiter.consume("x");
+    await limiter.reset("x");
+    expect(await limiter.consume("x")).toEqual({ allowed: true, remaining: 1 });
+  });
+
+  it("keeps separate limiters' budgets apart even for the same key", async () => {
+    const first = createRateLimiter({ name: "first", limit: 1, windowMs: 60_000 });
+    const second = createRateLimiter({ name: "second", limit: 1, windowMs: 60_000 });
+    expect((await first.consume("same")).allowed).toBe(true);
+    expect((await second.consume("same")).allowed).toBe(true);
+    expect((await first.consume("same")).allowed).toBe(false);
+  });
+});
+
+describe("REDIS_URL", () => {
+  it("is optional, and blank means unset", () => {
+    expect(parseEnv({}).REDIS_URL).toBeUndefined();
+    expect(parseEnv({ REDIS_URL: "  " }).REDIS_URL).toBeUndefined();
+  });
+
+  it("accepts redis:// and rediss:// URLs", () => {
+    expect(parseEnv({ REDIS_URL: "redis://127.0.0.1:6379" }).REDIS_URL).toBe("redis://127.0.0.1:6379");
+    expect(parseEnv({ REDIS_URL: " rediss://:secret@cache.example.com:6380/2 " }).REDIS_URL).toBe(
+      "rediss://:secret@cache.example.com:6380/2",
+    );
+  });
+
+  it("refuses anything else, naming the variable", () => {
+    expect(() => parseEnv({ REDIS_URL: "127.0.0.1:6379" })).toThrow(EnvError);
+    expect(() => parseEnv({ REDIS_URL: "http://127.0.0.1:6379" })).toThrow(/REDIS_URL must be a redis:\/\//);
   });
 });
 

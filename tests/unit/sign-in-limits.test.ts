@@ -1,11 +1,23 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   requestIp,
   SignInLimits,
   SignInRateLimitedError,
   signInRateLimitMessage,
 } from "@/server/auth/sign-in-limits";
+import { resetEnvCache } from "@/server/env";
 import { describeSignInError } from "../../app/signin/sign-in-form";
+
+// These budgets run on a clock the tests move, which only the in-memory store follows: make sure
+// a REDIS_URL in the developer's shell does not switch them to Redis.
+beforeEach(() => {
+  vi.stubEnv("REDIS_URL", "");
+  resetEnvCache();
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+  resetEnvCache();
+});
 
 const MINUTE = 60_000;
 const wrong = async () => null;

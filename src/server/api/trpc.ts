@@ -7,7 +7,7 @@ import { isVisitorId, readCookie, VISITOR_COOKIE } from "@/features/experiments/
 import { type ExperimentServices, getExperimentServices } from "@/features/experiments/server/services";
 import { privacySignalRefuses } from "../events/consent";
 import { logger } from "../logger";
-import { clientIp, MemoryRateLimiter, RateLimitedError, type RateLimiter } from "../rate-limit";
+import { clientIp, createRateLimiter, RateLimitedError, type RateLimiter } from "../rate-limit";
 import { toTRPCError } from "./errors";
 
 export type CreateContextOptions = {
@@ -78,7 +78,8 @@ export function rateLimited(rules: RateLimitRule[]) {
     for (const rule of rules) {
       const key = rule.key(ctx, input);
       if (!key) continue;
-      const decision = await rule.limiter.consume(`${rule.name}:${key}`);
+      // The limiter prefixes its own keys (rate-limit.ts), so the rule's key goes in as it is.
+      const decision = await rule.limiter.consume(key);
       if (!decision.allowed) throw toTRPCError(new RateLimitedError(decision.retryAfterSeconds));
     }
     return next();
@@ -87,7 +88,7 @@ export function rateLimited(rules: RateLimitRule[]) {
 
 export const perIp = (name: string, limit: number, windowMs = 60_000): RateLimitRule => ({
   name: `${name}:ip`,
-  limiter: new MemoryRateLimiter(limit, windowMs),
+  limiter: createRateLimiter({ name: `${name}:ip`, limit, windowMs }),
   key: (ctx) => clientIp(ctx.headers),
 });
 

@@ -1,8 +1,8 @@
-import { clientIp, MemoryRateLimiter } from "../rate-limit";
+import { clientIp, createRateLimiter, type RateLimiter } from "../rate-limit";
 
 /**
- * Guessing protection for email-and-password sign-in. Two budgets, both in memory per process
- * (see rate-limit.ts for why that is enough for now):
+ * Guessing protection for email-and-password sign-in. Two budgets, shared by every instance
+ * through Redis when REDIS_URL is set, in this process's memory otherwise (see rate-limit.ts):
  *
  * - per email: failed passwords. Stops slow guessing at one account from many addresses.
  * - per client IP: every attempt, right or wrong. Stops one address spraying many accounts.
@@ -16,6 +16,7 @@ export type Budget = { limit: number; windowMs: number };
 export type SignInLimitsOptions = {
   perEmail?: Budget;
   perIp?: Budget;
+  /** The clock of the in-memory budgets (tests move it). */
   now?: () => number;
 };
 
@@ -45,15 +46,17 @@ function emailKey(email: string): string {
 }
 
 export class SignInLimits {
-  private readonly perEmail: MemoryRateLimiter;
-  private readonly perIp: MemoryRateLimiter;
+  private readonly perEmail: RateLimiter;
+  private readonly perIp: RateLimiter;
 
   constructor(options: SignInLimitsOptions = {}) {
     const now = options.now ?? Date.now;
-    const email = options.perEmail ?? DEFAULT_PER_EMAIL;
-    const ip = options.perIp ?? DEFAULT_PER_IP;
-    this.perEmail = new MemoryRateLimiter(email.limit, email.windowMs, now);
-    this.perIp = new MemoryRateLimiter(ip.limit, ip.windowMs, now);
+    this.perEmail = createRateLimiter({
+      name: "signin:email",
+      ...(options.perEmail ?? DEFAULT_PER_EMAIL),
+      now,
+    });
+    this.perIp = createRateLimiter({ name: "signin:ip", ...(options.perIp ?? DEFAULT_PER_IP), now });
   }
 
   /**
@@ -68,7 +71,7 @@ export class SignInLimits {
     const byEmail = await this.perEmail.consume(key);
     if (!byEmail.allowed) throw new SignInRateLimitedError(byEmail.retryAfterSeconds);
     const result = await check();
-    if (result !== null) this.perEmail.reset(key);
+    if (result !== null) await this.perEmail.reset(key);
     return result;
   }
 }
