@@ -18,7 +18,9 @@ if (mode !== "dev" && mode !== "start") {
 await runCli(async () => {
   const env = getEnv();
   const target = databaseTargetFromEnv(env);
-  const secret = resolveAuthSecret(env);
+  // `npm start` is production whatever NODE_ENV says here: on PostgreSQL every instance must share
+  // AUTH_SECRET, so a missing one stops the start instead of minting one per machine.
+  const secret = resolveAuthSecret(mode === "start" ? { ...env, NODE_ENV: "production" } : env);
   await prepareDatabase(target, env, {
     seed: target.kind === "pglite" ? "if-empty" : "never",
     report: (line) => console.log(`• ${line}`),

@@ -24,6 +24,15 @@ const optionalPostgresUrl = z.preprocess(
   (value) => (value === "" ? undefined : value),
   postgresUrl.optional(),
 );
+const optionalRedisUrl = z.preprocess(
+  (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+  z
+    .string()
+    .trim()
+    .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL")
+    .refine((value) => URL.canParse(value), "is not a valid URL")
+    .optional(),
+);
 const optionalEmail = z.preprocess(
   (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
   z.email().optional(),
@@ -73,7 +82,16 @@ export const envSchema = z.object({
   /** Google OAuth client; the "Continue with Google" button appears when both are set. */
   GOOGLE_CLIENT_ID: optionalString,
   GOOGLE_CLIENT_SECRET: optionalString,
+  /** Redis for rate limits shared by every instance; unset means per-process limits in memory. */
+  REDIS_URL: optionalRedisUrl,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /**
+   * Public API calls per client address and minute: assignments (`experiments.*`) and event
+   * batches (`events.track`, `POST /api/events`). Raise them when many users share one address
+   * (a corporate proxy) or for load tests.
+   */
+  RATE_LIMIT_ASSIGNMENTS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  RATE_LIMIT_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
 });
 
 export type Env = z.infer<typeof envSchema>;

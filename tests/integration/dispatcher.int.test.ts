@@ -61,7 +61,7 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
 
   it("delivers batches with the PostHog uuid, distinct id, timestamp and feature properties", async () => {
     const written = await writeEvents(test.db, 150);
-    const dispatcher = new EventDispatcher(test.db, [destination()]);
+    const dispatcher = new EventDispatcher(test.db, [destination()], { batchSize: 100 });
     expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 100, delivered: 100 });
     expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 50, delivered: 50 });
     expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 0 });

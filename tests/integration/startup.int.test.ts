@@ -15,12 +15,18 @@ type CommandResult = { status: number | null; stdout: string; stderr: string };
  * Runs an npm script's command the way a user would, with a chosen environment. Asynchronous, so
  * servers in this process (the fake PostgreSQL) keep answering while it runs.
  */
-function runDbCommand(args: string[], env: Record<string, string>): Promise<CommandResult> {
+function runDbCommand(
+  args: string[],
+  env: Record<string, string>,
+  script = "scripts/db.ts",
+): Promise<CommandResult> {
   const tsx = path.join(repoRoot, "node_modules/.bin/tsx");
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !["DATABASE_URL", "PGLITE_DATA_DIR"].includes(key)),
+    Object.entries(process.env).filter(
+      ([key]) => !["DATABASE_URL", "PGLITE_DATA_DIR", "AUTH_SECRET", "NEXTAUTH_SECRET"].includes(key),
+    ),
   );
-  const child = spawn(tsx, ["scripts/db.ts", ...args], {
+  const child = spawn(tsx, [script, ...args], {
     cwd: repoRoot,
     env: { ...clean, NODE_ENV: "development", ...env },
     timeout: 120_000,
@@ -40,6 +46,16 @@ function runDbCommand(args: string[], env: Record<string, string>): Promise<Comm
 }
 
 describe("start-up checks", () => {
+  it("npm start on PostgreSQL without AUTH_SECRET refuses to start, whatever NODE_ENV says", async () => {
+    const result = await runDbCommand(
+      ["start"],
+      { DATABASE_URL: "postgresql://postgres@127.0.0.1:1/verdict", PORT: "3398" },
+      "scripts/serve.ts",
+    );
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("AUTH_SECRET is required in production on PostgreSQL");
+  });
+
   it("a PostgreSQL server that is down stops the command with one clear line", async () => {
     const url = "postgresql://postgres@127.0.0.1:1/verdict";
     await expect(assertDatabaseReachable({ kind: "postgres", url })).rejects.toThrow(

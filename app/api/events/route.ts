@@ -1,7 +1,7 @@
 import { toResponseError } from "@/server/api/errors";
 import { createCaller } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
-import { getSession } from "@/server/auth/session";
+import { getSessionIfSignedIn } from "@/server/auth/session";
 
 /**
  * `navigator.sendBeacon` target for events left in the queue when a page is hidden. Beacons
@@ -17,7 +17,9 @@ export async function POST(request: Request): Promise<Response> {
   } catch {
     return Response.json({ error: "Body must be JSON" }, { status: 400 });
   }
-  const caller = createCaller(createTRPCContext({ headers: request.headers, session: await getSession() }));
+  const caller = createCaller(
+    createTRPCContext({ headers: request.headers, session: await getSessionIfSignedIn(request.headers) }),
+  );
   try {
     const result = await caller.events.track(input as Parameters<typeof caller.events.track>[0]);
     return Response.json(result);

@@ -2,12 +2,15 @@ import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { DatabaseTarget } from "./target";
 
 export type OpenAdapter = {
   factory: SqlMigrationAwareDriverAdapterFactory;
-  /** Releases this user's hold on the PGlite instance. PostgreSQL pools are closed by Prisma. */
+  /** PostgreSQL's connection pool (shared with Prisma); none for PGlite. */
+  pool?: pg.Pool;
+  /** Releases this user's hold on the PGlite instance, or closes the PostgreSQL pool. */
   close(): Promise<void>;
 };
 
@@ -41,12 +44,27 @@ export async function releasePGlite(dataDir: string): Promise<void> {
 
 export function openAdapter(target: DatabaseTarget, options: { poolSize?: number } = {}): OpenAdapter {
   if (target.kind === "postgres") {
-    const factory = new PrismaPg({
+    // Our own pool, handed to Prisma, so the hot paths' prepared statements can share it (sql.ts).
+    const pool = new pg.Pool({
       connectionString: target.url,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
     });
-    return disposingOnClose(factory);
+    // A pooled connection that breaks while idle is dropped by the pool; queries report their own
+    // errors. Without a listener the event would end the process.
+    pool.on("error", () => {});
+    const opened = disposingOnClose(new PrismaPg(pool));
+    let ended = false;
+    return {
+      factory: opened.factory,
+      pool,
+      close: async () => {
+        await opened.close();
+        if (ended) return;
+        ended = true;
+        await pool.end();
+      },
+    };
   }
   const pglite = acquirePGlite(target.dataDir);
   let released = false;

@@ -1,6 +1,7 @@
 import { PrismaClient } from "@/generated/prisma/client";
 import { getEnv } from "../env";
 import { openAdapter } from "./adapter";
+import { poolRunner, registerSqlRunner } from "./sql";
 import { type DatabaseTarget, databaseTargetFromEnv } from "./target";
 
 export type Database = PrismaClient;
@@ -16,6 +17,7 @@ export type DatabaseHandle = {
 export function createDatabase(target: DatabaseTarget, options: { poolSize?: number } = {}): DatabaseHandle {
   const adapter = openAdapter(target, options);
   const db = new PrismaClient({ adapter: adapter.factory });
+  if (adapter.pool) registerSqlRunner(db, poolRunner(adapter.pool));
   return {
     db,
     target,

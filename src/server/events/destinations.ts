@@ -17,18 +17,26 @@ export function distinctIdOf(event: OutboxEvent): string {
 
 /** The properties PostHog receives: the event's own, plus subject ids (never emails or IPs). */
 export function posthogProperties(event: OutboxEvent): Record<string, unknown> {
-  const { ph_distinct_id: _browserId, ...properties } = event.properties;
-  return {
-    ...properties,
-    ...(event.userId ? { user_id: event.userId } : {}),
-    ...(event.teamId ? { team_id: event.teamId } : {}),
-    ...(event.visitorId ? { visitor_id: event.visitorId } : {}),
-    ...(event.correlationId ? { correlation_id: event.correlationId } : {}),
-    verdict_source: event.source.toLowerCase(),
-    verdict_schema_version: event.schemaVersion,
-    // The server's events must not be geolocated from the server's own address.
-    $geoip_disable: true,
-  };
+  // Assigned one by one rather than spread: the dispatcher builds a thousand of these per batch,
+  // and objects built this way stay in V8's fast mode (several times cheaper to build and send).
+  const properties: Record<string, unknown> = {};
+  for (const key in event.properties) {
+    if (key === "ph_distinct_id" || !Object.hasOwn(event.properties, key)) continue;
+    const value = event.properties[key];
+    // A stored "__proto__" key stays a plain property, as a spread would have kept it.
+    if (key === "__proto__")
+      Object.defineProperty(properties, key, { value, enumerable: true, writable: true });
+    else properties[key] = value;
+  }
+  if (event.userId) properties.user_id = event.userId;
+  if (event.teamId) properties.team_id = event.teamId;
+  if (event.visitorId) properties.visitor_id = event.visitorId;
+  if (event.correlationId) properties.correlation_id = event.correlationId;
+  properties.verdict_source = event.source.toLowerCase();
+  properties.verdict_schema_version = event.schemaVersion;
+  // The server's events must not be geolocated from the server's own address.
+  properties.$geoip_disable = true;
+  return properties;
 }
 
 /**

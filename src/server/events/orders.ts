@@ -9,7 +9,7 @@ import {
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import type { ConsentState, DeliveryStatus, Prisma } from "@/generated/prisma/client";
 import { logger } from "@/server/logger";
-import { clientIp, MemoryRateLimiter, type RateLimiter } from "@/server/rate-limit";
+import { clientIp, createRateLimiter, type RateLimiter } from "@/server/rate-limit";
 
 export const SHOPIFY_HMAC_HEADER = "X-Shopify-Hmac-Sha256";
 export const MAX_ORDER_BODY_BYTES = 256 * 1024;
@@ -181,7 +181,7 @@ export type OrderWebhookDeps = {
 };
 
 // Shopify retries from a handful of addresses; this only stops a single source from flooding us.
-const defaultLimiter = new MemoryRateLimiter(300, 60_000);
+const defaultLimiter = createRateLimiter({ name: "orders", limit: 300, windowMs: 60_000 });
 
 function reply(status: number, body: unknown, headers?: Record<string, string>): Response {
   return Response.json(body, { status, headers });
@@ -214,7 +214,7 @@ async function readBody(request: Request, maxBytes: number): Promise<Buffer | "t
  */
 export async function handleOrderWebhook(request: Request, deps: OrderWebhookDeps): Promise<Response> {
   if (request.method !== "POST") return reply(405, { error: "Method not allowed" }, { allow: "POST" });
-  const decision = await (deps.limiter ?? defaultLimiter).consume(`orders:${clientIp(request.headers)}`);
+  const decision = await (deps.limiter ?? defaultLimiter).consume(clientIp(request.headers));
   if (!decision.allowed) {
     return reply(429, { error: "Too many requests" }, { "retry-after": String(decision.retryAfterSeconds) });
   }

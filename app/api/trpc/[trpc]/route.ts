@@ -1,7 +1,6 @@
-import { getServerSession } from "next-auth";
 import { createTRPCHttpHandler } from "@/server/api/http";
-import { getAuthOptions } from "@/server/auth/options";
+import { getSessionIfSignedIn } from "@/server/auth/session";
 
-const handler = createTRPCHttpHandler({ getSession: () => getServerSession(getAuthOptions()) });
+const handler = createTRPCHttpHandler({ getSession: (req) => getSessionIfSignedIn(req.headers) });
 
 export { handler as GET, handler as POST };

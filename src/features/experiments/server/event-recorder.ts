@@ -1,12 +1,16 @@
+import { randomUUID } from "node:crypto";
+import type { ExperimentConfig } from "@/features/experiments/core/config";
 import {
   CONVERSION_EVENT,
   type ConsentState,
   EVENT_SCHEMA_VERSION,
   EXPOSURE_EVENT,
+  type TrackedEvent,
   withoutPii,
 } from "@/features/experiments/core/events";
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
-import type { ExperimentCatalog } from "./catalog";
+import { type SqlRunner, type SqlStatement, sqlFor } from "@/server/db/sql";
+import type { CatalogSnapshot, ExperimentCatalog } from "./catalog";
 import type { ExperimentRepository, StoredAssignment } from "./repository";
 import { type SubjectIds, subjectColumn, subjectFor } from "./subjects";
 
@@ -42,16 +46,38 @@ function deliveryFor(consent: ConsentState) {
 }
 
 /**
+ * Events that share an envelope, the rows as one JSON array: the statement never changes with the
+ * batch size, and the driver encodes one string instead of a value per column and row.
+ */
+const INSERT_EVENTS: SqlStatement = {
+  name: "verdict_insert_events",
+  text: `INSERT INTO "Event" ("id", "name", "occurredAt", "receivedAt", "nextAttemptAt", "userId", "teamId",
+      "visitorId", "correlationId", "source", "schemaVersion", "consent", "deliveryStatus",
+      "experimentSlug", "variant", "phase", "idempotencyKey", "properties")
+    SELECT "id", "name", "occurredAt", $2::timestamp(3), $2::timestamp(3), $3::text, $4::text, $5::text, $6::text,
+      $7::"EventSource", $8::int, $9::"ConsentState", $10::"DeliveryStatus",
+      "experimentSlug", "variant", "phase", "idempotencyKey", "properties"
+    FROM jsonb_to_recordset($1::jsonb) AS row("id" uuid, "name" text, "occurredAt" timestamp(3),
+      "experimentSlug" text, "variant" text, "phase" int, "idempotencyKey" text, "properties" jsonb)
+    ON CONFLICT DO NOTHING
+    RETURNING "idempotencyKey"`,
+};
+
+/**
  * Records exposures and conversions in the event table (the outbox the dispatcher delivers from).
  * An exposure is deduplicated against the assignment itself: the first one stamps
  * `firstExposedAt` on the row and writes the event, in one transaction, so one subject yields one
  * exposure per experiment and phase however many tabs, reloads or retries send it.
  */
 export class EventRecorder {
+  private readonly sql: SqlRunner;
+
   constructor(
     private readonly repository: ExperimentRepository,
     private readonly catalog: ExperimentCatalog,
-  ) {}
+  ) {
+    this.sql = sqlFor(repository.db);
+  }
 
   private get db(): PrismaClient {
     return this.repository.db;
@@ -61,7 +87,14 @@ export class EventRecorder {
     const found = await this.assignmentOf(input.slug, input.ids);
     if (found === "unknown-experiment") return found;
     if (!found) return "not-enrolled";
-    const { row, experiment } = found;
+    return this.exposeAssignment(input, found);
+  }
+
+  /** Stamps the first exposure on the assignment and writes its event, once per subject and phase. */
+  private async exposeAssignment(
+    input: Common & { slug: string; variant: string },
+    { row, experiment }: Found,
+  ): Promise<RecordOutcome> {
     if (row.variant !== input.variant) {
       // Shown a variant other than the one assigned (a stale cache, a forced preview leaking):
       // flag the assignment for analysis; the exposure still counts once, for the assigned variant.
@@ -100,45 +133,127 @@ export class EventRecorder {
     });
   }
 
-  async recordConversion(
-    input: Common & {
-      slug: string;
-      event: string;
-      idempotencyKey: string;
-      properties?: Record<string, unknown>;
-    },
-  ): Promise<RecordOutcome> {
+  async recordConversion(input: Common & ConversionInput): Promise<RecordOutcome> {
     const found = await this.assignmentOf(input.slug, input.ids);
     if (found === "unknown-experiment") return found;
     if (!found) return "not-enrolled";
-    const { row, experiment } = found;
-    if (experiment.conversionEvents.length && !experiment.conversionEvents.includes(input.event))
-      return "not-a-conversion-event";
-    const created = await this.db.event.createMany({
-      data: [
-        {
-          ...this.envelope(input, new Date()),
-          name: CONVERSION_EVENT,
-          experimentSlug: input.slug,
-          variant: row.variant,
-          phase: row.phase,
-          idempotencyKey: `conversion:${input.idempotencyKey}`,
-          properties: {
-            ...(withoutPii(input.properties ?? {}) as Prisma.InputJsonObject),
-            experiment_slug: input.slug,
-            variant: row.variant,
-            conversion_event: input.event,
-            [`$feature/${input.slug}`]: row.variant,
-          },
-        },
-      ],
-      skipDuplicates: true,
-    });
-    return created.count === 1 ? "recorded" : "duplicate";
+    const row = this.conversionRow(input, found);
+    if (!row) return "not-a-conversion-event";
+    const inserted = await this.insertEvents(this.envelope(input, new Date()), [row]);
+    return inserted.size === 1 ? "recorded" : "duplicate";
   }
 
-  private envelope(input: Common, receivedAt: Date) {
+  /**
+   * A browser batch for one request's subjects, in order, with one outcome per event: one read
+   * for the assignments of every experiment it names and one insert for all its conversions
+   * (exposures, one per subject and phase, keep their own transaction). Keys repeated within the
+   * batch count as duplicates, as they would across batches.
+   */
+  async recordBatch(
+    common: Omit<Common, "occurredAt">,
+    events: readonly TrackedEvent[],
+  ): Promise<RecordOutcome[]> {
+    const snapshot = await this.catalog.getSnapshot();
+    const slugs = [...new Set(events.map((event) => event.slug))].filter((slug) => {
+      const experiment = snapshot.experiments.get(slug);
+      return experiment && subjectFor(experiment.config.scope, common.ids);
+    });
+    const rows = slugs.length ? await this.repository.findAssignmentsForSubjects(common.ids, slugs) : [];
+
+    const outcomes: RecordOutcome[] = [];
+    const conversions: { index: number; row: ConversionRow }[] = [];
+    const keys = new Set<string>();
+    const matches = new Map<string, ReturnType<typeof matchAssignment>>();
+    for (const [index, event] of events.entries()) {
+      let found = matches.get(event.slug);
+      if (found === undefined) {
+        found = matchAssignment(snapshot, rows, event.slug, common.ids);
+        matches.set(event.slug, found);
+      }
+      if (found === "unknown-experiment" || !found) {
+        outcomes[index] = found || "not-enrolled";
+      } else if (event.type === "exposure") {
+        outcomes[index] = await this.exposeAssignment({ ...common, ...event }, found);
+      } else {
+        const row = this.conversionRow(event, found);
+        if (!row) outcomes[index] = "not-a-conversion-event";
+        else if (keys.has(row.idempotencyKey)) outcomes[index] = "duplicate";
+        else {
+          keys.add(row.idempotencyKey);
+          conversions.push({ index, row });
+        }
+      }
+    }
+    if (conversions.length) {
+      const inserted = await this.insertEvents(
+        this.envelope(common, new Date()),
+        conversions.map(({ row }) => row),
+      );
+      for (const { index, row } of conversions)
+        outcomes[index] = inserted.has(row.idempotencyKey) ? "recorded" : "duplicate";
+    }
+    return outcomes;
+  }
+
+  /** The conversion's event, or null when the experiment does not count this event. */
+  private conversionRow(input: ConversionInput & { occurredAt?: Date }, { row, experiment }: Found) {
+    if (experiment.conversionEvents.length && !experiment.conversionEvents.includes(input.event)) return null;
+    // Built by assignment rather than spreads with a computed key: on a batch of 50 that is
+    // ten times faster to build and to serialize (V8 keeps the object in fast mode).
+    const properties: Record<string, Prisma.InputJsonValue | null> = withoutPii(
+      input.properties ?? {},
+    ) as Record<string, Prisma.InputJsonValue | null>;
+    properties.experiment_slug = input.slug;
+    properties.variant = row.variant;
+    properties.conversion_event = input.event;
+    properties[`$feature/${input.slug}`] = row.variant;
     return {
+      name: CONVERSION_EVENT,
+      occurredAt: input.occurredAt,
+      experimentSlug: input.slug,
+      variant: row.variant,
+      phase: row.phase,
+      idempotencyKey: `conversion:${input.idempotencyKey}`,
+      properties: properties as Prisma.InputJsonObject,
+    } satisfies ConversionRow;
+  }
+
+  /** Writes events that share an envelope in one statement; returns the keys it inserted. */
+  private async insertEvents(envelope: Envelope, rows: ConversionRow[]): Promise<Set<string>> {
+    const { receivedAt } = envelope;
+    const json = JSON.stringify(
+      rows.map((row) => ({
+        id: randomUUID(),
+        name: row.name,
+        occurredAt: (row.occurredAt && row.occurredAt <= receivedAt
+          ? row.occurredAt
+          : receivedAt
+        ).toISOString(),
+        experimentSlug: row.experimentSlug,
+        variant: row.variant,
+        phase: row.phase,
+        idempotencyKey: row.idempotencyKey,
+        properties: row.properties,
+      })),
+    );
+    const inserted = await this.sql.query<{ idempotencyKey: string }>(INSERT_EVENTS, [
+      json,
+      receivedAt,
+      envelope.userId,
+      envelope.teamId,
+      envelope.visitorId,
+      envelope.correlationId,
+      envelope.source,
+      envelope.schemaVersion,
+      envelope.consent,
+      envelope.deliveryStatus,
+    ]);
+    return new Set(inserted.map((row) => row.idempotencyKey));
+  }
+
+  private envelope(input: Omit<Common, "occurredAt"> & { occurredAt?: Date }, receivedAt: Date) {
+    return {
+      receivedAt,
       occurredAt: input.occurredAt && input.occurredAt <= receivedAt ? input.occurredAt : receivedAt,
       userId: input.ids.userId ?? null,
       teamId: input.ids.teamId ?? null,
@@ -152,20 +267,54 @@ export class EventRecorder {
   }
 
   /** The row that served this subject in the current phase (a carried-over user row first). */
-  private async assignmentOf(slug: string, ids: SubjectIds) {
+  private async assignmentOf(slug: string, ids: SubjectIds): Promise<Found | "unknown-experiment" | null> {
     const snapshot = await this.catalog.getSnapshot();
     const experiment = snapshot.experiments.get(slug);
-    if (!experiment) return "unknown-experiment" as const;
-    const subject = subjectFor(experiment.config.scope, ids);
-    if (!subject) return null;
+    if (!experiment) return "unknown-experiment";
+    if (!subjectFor(experiment.config.scope, ids)) return null;
     const rows = await this.repository.findAssignmentsForSubjects(ids, [slug]);
-    const current = rows.filter((row) => row.phase === experiment.config.phase);
-    const carried =
-      subject.kind === "visitor" && ids.userId ? current.find((row) => row.userId === ids.userId) : undefined;
-    const column = subjectColumn(subject.kind);
-    const row = carried ?? current.find((candidate) => candidate[column] === subject.id);
-    return row ? { row, experiment: experiment.config } : null;
+    return matchAssignment(snapshot, rows, slug, ids);
   }
+}
+
+type ConversionInput = {
+  slug: string;
+  event: string;
+  idempotencyKey: string;
+  properties?: Record<string, unknown>;
+};
+
+type ConversionRow = {
+  name: string;
+  occurredAt?: Date;
+  experimentSlug: string;
+  variant: string;
+  phase: number;
+  idempotencyKey: string;
+  properties: Prisma.InputJsonObject;
+};
+
+type Envelope = ReturnType<EventRecorder["envelope"]>;
+
+type Found = { row: StoredAssignment; experiment: ExperimentConfig };
+
+/** Among `rows` (the subjects' assignments), the one serving `slug` in its current phase. */
+function matchAssignment(
+  snapshot: CatalogSnapshot,
+  rows: StoredAssignment[],
+  slug: string,
+  ids: SubjectIds,
+): Found | "unknown-experiment" | null {
+  const experiment = snapshot.experiments.get(slug);
+  if (!experiment) return "unknown-experiment";
+  const subject = subjectFor(experiment.config.scope, ids);
+  if (!subject) return null;
+  const current = rows.filter((row) => row.experimentSlug === slug && row.phase === experiment.config.phase);
+  const carried =
+    subject.kind === "visitor" && ids.userId ? current.find((row) => row.userId === ids.userId) : undefined;
+  const column = subjectColumn(subject.kind);
+  const row = carried ?? current.find((candidate) => candidate[column] === subject.id);
+  return row ? { row, experiment: experiment.config } : null;
 }
 
 function subjectOf(row: StoredAssignment): string {

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import type { ExperimentScope } from "@/features/experiments/core/config";
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
+import { type SqlRunner, type SqlStatement, sqlFor } from "@/server/db/sql";
 import { type Subject, type SubjectIds, subjectColumn } from "./subjects";
 
 /** The only module of the feature that talks to Prisma. Returns narrow, selected shapes. */
@@ -56,13 +58,48 @@ const assignmentSelect = {
   assignedAt: true,
 } as const;
 
+/** `assignmentSelect` in SQL, for the hot-path statements written by hand. */
+const ASSIGNMENT_COLUMNS = `"id", "experimentSlug", "assignmentType"::text AS "assignmentType", "phase", "variant", "userId", "teamId", "visitorId", "assignedAt"`;
+
+/** The request's assignments: one statement per combination of ids it carries. */
+const findForSubjects = new Map<string, SqlStatement>();
+function findForSubjectsStatement(columns: ("userId" | "teamId" | "visitorId")[]): SqlStatement {
+  const key = columns.map((column) => column[0]).join("");
+  let statement = findForSubjects.get(key);
+  if (!statement) {
+    const matches = columns.map((column, index) => `"${column}" = $${index + 2}`).join(" OR ");
+    statement = {
+      name: `verdict_assignments_of_${key}`,
+      text: `SELECT ${ASSIGNMENT_COLUMNS} FROM "ExperimentVariant" WHERE "experimentSlug" = ANY($1::text[]) AND (${matches})`,
+    };
+    findForSubjects.set(key, statement);
+  }
+  return statement;
+}
+
+/** New assignments as parallel arrays: one statement, however many rows. */
+const INSERT_ASSIGNMENTS: SqlStatement = {
+  name: "verdict_insert_assignments",
+  text: `INSERT INTO "ExperimentVariant"
+      ("id", "experimentSlug", "phase", "variant", "assignmentType", "userId", "teamId", "visitorId", "assignedAt")
+    SELECT "id", "experimentSlug", "phase", "variant", "assignmentType"::"AssignmentType", "userId", "teamId", "visitorId", $9::timestamp(3)
+    FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+      AS row("id", "experimentSlug", "phase", "variant", "assignmentType", "userId", "teamId", "visitorId")
+    ON CONFLICT DO NOTHING
+    RETURNING ${ASSIGNMENT_COLUMNS}`,
+};
+
 /** The channel on which instances tell each other that an experiment changed. */
 export const EXPERIMENT_CHANGED_CHANNEL = "verdict_experiment_changed";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
 export class ExperimentRepository {
-  constructor(readonly db: PrismaClient) {}
+  private readonly sql: SqlRunner;
+
+  constructor(readonly db: PrismaClient) {
+    this.sql = sqlFor(db);
+  }
 
   listExperiments(): Promise<StoredExperiment[]> {
     return this.db.feature.findMany({
@@ -84,37 +121,44 @@ export class ExperimentRepository {
     });
   }
 
-  /** Every assignment of the request's subjects, across experiments, in one query. */
+  /**
+   * Every assignment of the request's subjects, across experiments, in one query: the hot path of
+   * every page view, a prepared statement on the per-subject indexes.
+   */
   findAssignmentsForSubjects(ids: SubjectIds, slugs: string[]): Promise<StoredAssignment[]> {
-    const or: Prisma.ExperimentVariantWhereInput[] = [];
-    if (ids.userId) or.push({ userId: ids.userId });
-    if (ids.teamId) or.push({ teamId: ids.teamId });
-    if (ids.visitorId) or.push({ visitorId: ids.visitorId });
-    if (!or.length || !slugs.length) return Promise.resolve([]);
-    return this.db.experimentVariant.findMany({
-      where: { experimentSlug: { in: slugs }, OR: or },
-      select: assignmentSelect,
-    });
+    const columns: ("userId" | "teamId" | "visitorId")[] = [];
+    const values: string[] = [];
+    for (const column of ["userId", "teamId", "visitorId"] as const) {
+      const id = ids[column];
+      if (id) {
+        columns.push(column);
+        values.push(id);
+      }
+    }
+    if (!columns.length || !slugs.length) return Promise.resolve([]);
+    return this.sql.query<StoredAssignment>(findForSubjectsStatement(columns), [slugs, ...values]);
   }
 
   /**
    * Inserts assignments that cannot duplicate (ON CONFLICT DO NOTHING on the per-phase unique
    * keys) and returns the rows this call inserted. A row missing from the result lost a race to a
-   * concurrent request: the caller reads the winner back.
+   * concurrent request: the caller reads the winner back. One statement, no transaction.
    */
   insertAssignments(rows: NewAssignment[]): Promise<StoredAssignment[]> {
     if (!rows.length) return Promise.resolve([]);
-    return this.db.experimentVariant.createManyAndReturn({
-      data: rows.map((row) => ({
-        experimentSlug: row.experimentSlug,
-        phase: row.phase,
-        variant: row.variant,
-        assignmentType: row.assignmentType,
-        [subjectColumn(row.subject.kind)]: row.subject.id,
-      })),
-      skipDuplicates: true,
-      select: assignmentSelect,
-    });
+    const subjectIds = (kind: NewAssignment["subject"]["kind"]) =>
+      rows.map((row) => (row.subject.kind === kind ? row.subject.id : null));
+    return this.sql.query<StoredAssignment>(INSERT_ASSIGNMENTS, [
+      rows.map(() => randomUUID()),
+      rows.map((row) => row.experimentSlug),
+      rows.map((row) => row.phase),
+      rows.map((row) => row.variant),
+      rows.map((row) => row.assignmentType),
+      subjectIds("user"),
+      subjectIds("team"),
+      subjectIds("visitor"),
+      new Date(),
+    ]);
   }
 
   /** Assignments and first exposures per variant in one phase (one grouped, indexed scan). */

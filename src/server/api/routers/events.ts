@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { trackEventsInputSchema } from "@/features/experiments/core/events";
-import type { RecordOutcome } from "@/features/experiments/server/event-recorder";
 import { identifyRequest } from "@/features/experiments/server/request-assignments";
+import { getEnv } from "../../env";
 import { applyConsent, privacySignalRefuses } from "../../events/consent";
-import { MemoryRateLimiter } from "../../rate-limit";
+import { createRateLimiter } from "../../rate-limit";
 import { createTRPCRouter, perIp, publicProcedure, type RateLimitRule, rateLimited } from "../trpc";
 
 const perVisitor: RateLimitRule = {
   name: "events:visitor",
-  limiter: new MemoryRateLimiter(120, 60_000),
+  limiter: createRateLimiter({ name: "events:visitor", limit: 120, windowMs: 60_000 }),
   key: (ctx) => ctx.session?.user.id ?? ctx.visitorId,
 };
 
@@ -18,32 +18,15 @@ const perVisitor: RateLimitRule = {
  */
 export const eventsRouter = createTRPCRouter({
   track: publicProcedure
-    .use(rateLimited([perIp("events", 600), perVisitor]))
+    .use(rateLimited([perIp("events", getEnv().RATE_LIMIT_EVENTS_PER_MINUTE), perVisitor]))
     .input(trackEventsInputSchema)
     .mutation(async ({ ctx, input }) => {
       const { identity } = await identifyRequest(ctx.experiments, ctx.session, ctx.visitorId);
-      const common = { ids: identity, source: "BROWSER" as const, consent: ctx.consent };
-      const outcomes: RecordOutcome[] = [];
-      // Sequential on purpose: a batch is small, and order keeps an exposure before its conversion.
-      for (const event of input.events) {
-        outcomes.push(
-          event.type === "exposure"
-            ? await ctx.experiments.events.recordExposure({
-                ...common,
-                slug: event.slug,
-                variant: event.variant,
-                occurredAt: event.occurredAt,
-              })
-            : await ctx.experiments.events.recordConversion({
-                ...common,
-                slug: event.slug,
-                event: event.event,
-                idempotencyKey: event.idempotencyKey,
-                properties: event.properties,
-                occurredAt: event.occurredAt,
-              }),
-        );
-      }
+      // One read for the assignments and one insert for the conversions, whatever the batch size.
+      const outcomes = await ctx.experiments.events.recordBatch(
+        { ids: identity, source: "BROWSER", consent: ctx.consent },
+        input.events,
+      );
       return { outcomes };
     }),
 

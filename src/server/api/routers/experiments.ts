@@ -7,18 +7,21 @@ import {
 } from "@/features/experiments/core/inputs";
 import { assignmentsForRequest } from "@/features/experiments/server/request-assignments";
 import { resolveRequestSubject } from "@/features/experiments/server/request-subject";
-import { MemoryRateLimiter } from "../../rate-limit";
+import { getEnv } from "../../env";
+import { createRateLimiter } from "../../rate-limit";
 import { createTRPCRouter, perIp, publicProcedure, type RateLimitRule, rateLimited } from "../trpc";
 
 const perVisitor: RateLimitRule = {
   name: "experiments:visitor",
-  limiter: new MemoryRateLimiter(300, 60_000),
+  limiter: createRateLimiter({ name: "experiments:visitor", limit: 300, windowMs: 60_000 }),
   key: (ctx, input) => {
     const visitorId = (input as { visitorId?: unknown } | undefined)?.visitorId ?? ctx.visitorId;
     return typeof visitorId === "string" ? visitorId.slice(0, 128) : null;
   },
 };
-const limited = publicProcedure.use(rateLimited([perIp("experiments", 1200), perVisitor]));
+const limited = publicProcedure.use(
+  rateLimited([perIp("experiments", getEnv().RATE_LIMIT_ASSIGNMENTS_PER_MINUTE), perVisitor]),
+);
 
 /** The public API: variants for the caller's subjects. Validates, checks who may ask, delegates. */
 export const experimentsRouter = createTRPCRouter({

@@ -1,0 +1,93 @@
+import pg from "pg";
+import type { PrismaClient } from "@/generated/prisma/client";
+
+/**
+ * The hot paths' hand-written statements (assignments, event ingest, the outbox), run as
+ * directly as the database allows. On PostgreSQL each is a named prepared statement sent straight
+ * through the pool Prisma shares: parsed and planned once per connection, and without the ORM's
+ * per-query layers, which cost more than the query itself inside a busy Next.js server. Elsewhere
+ * (PGlite, or a Prisma client extended by a test) they go through `$queryRawUnsafe`, with the same
+ * results.
+ */
+export type SqlStatement = {
+  /** Unique per text: PostgreSQL keeps it prepared under this name on every connection. */
+  readonly name: string;
+  /** SQL with `$1`, `$2`… placeholders. */
+  readonly text: string;
+};
+
+export type SqlParameter =
+  | string
+  | number
+  | boolean
+  | Date
+  | null
+  | readonly (string | number | boolean | null)[];
+
+export interface SqlRunner {
+  query<Row>(statement: SqlStatement, values: readonly SqlParameter[]): Promise<Row[]>;
+}
+
+const TIMESTAMP_OID = 1114;
+
+/** Timestamps without a zone hold UTC (that is how Prisma writes them): read them back as UTC. */
+function parseUtcTimestamp(text: string): Date {
+  return new Date(`${text.replace(" ", "T")}Z`);
+}
+
+/** Per query, as Prisma's adapter does, so the process-wide pg type parsers stay untouched. */
+const types = {
+  getTypeParser: (oid: number, format?: "text" | "binary") =>
+    oid === TIMESTAMP_OID && format !== "binary" ? parseUtcTimestamp : pg.types.getTypeParser(oid, format),
+} as pg.CustomTypesConfig;
+
+/** Dates travel as UTC text for `timestamp(3)` columns, whatever the process's time zone. */
+function toDriver(value: SqlParameter): unknown {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+/** Statements on a pg pool, prepared under their names. */
+export function poolRunner(pool: pg.Pool): SqlRunner {
+  return {
+    async query<Row>(statement: SqlStatement, values: readonly SqlParameter[]) {
+      const result = await pool.query({
+        name: statement.name,
+        text: statement.text,
+        values: values.map(toDriver),
+        types,
+      });
+      return result.rows as Row[];
+    },
+  };
+}
+
+function prismaRunner(db: PrismaClient): SqlRunner {
+  return {
+    query<Row>(statement: SqlStatement, values: readonly SqlParameter[]) {
+      return db.$queryRawUnsafe<Row[]>(statement.text, ...values);
+    },
+  };
+}
+
+// On globalThis: Next.js may load this module more than once (instrumentation, each route), and
+// every copy must see the runner registered for the process-wide client.
+const globalForRunners = globalThis as typeof globalThis & {
+  __verdictSqlRunners?: WeakMap<object, SqlRunner>;
+};
+globalForRunners.__verdictSqlRunners ??= new WeakMap<object, SqlRunner>();
+const runners = globalForRunners.__verdictSqlRunners;
+
+/** Called by createDatabase: statements for `db` go straight to its pool. */
+export function registerSqlRunner(db: PrismaClient, runner: SqlRunner): void {
+  runners.set(db, runner);
+}
+
+/** The runner for a client: its pool's when it has one, otherwise Prisma's raw queries. */
+export function sqlFor(db: PrismaClient): SqlRunner {
+  let runner = runners.get(db);
+  if (!runner) {
+    runner = prismaRunner(db);
+    runners.set(db, runner);
+  }
+  return runner;
+}
