@@ -1,0 +1,309 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { type Browser, type BrowserContext, expect, test } from "@playwright/test";
+import Redis from "ioredis";
+import pg from "pg";
+import { eventUuid } from "../src/features/experiments/core/events";
+import { FakePostHog } from "../tests/integration/fake-posthog";
+
+/**
+ * Two `next start` processes on one PostgreSQL, as behind a load balancer. Part of the e2e stage
+ * because it needs the production build, which CI makes after the Vitest suites. Each run gets its
+ * own database (dropped afterwards), its own fake PostHog and, when Redis answers, shared rate
+ * limits; every request names a run-unique client address so budgets never mix with other runs.
+ */
+const adminUrl = process.env.TEST_DATABASE_URL;
+const redisUrl = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
+const PORTS = [3301, 3302] as const;
+const ADMIN = { email: "admin@verdict.local", password: "multi-instance-admin-password" };
+const runId = randomBytes(4).toString("hex");
+const databaseName = `verdict_e2e_multi_${runId}`;
+/** TEST-NET-3 addresses picked per run: the rate-limit keys they make are deleted afterwards. */
+const ipBase = Number.parseInt(runId, 16) % 200;
+const IP = {
+  admin: `203.0.113.${ipBase}`,
+  assign: `203.0.113.${ipBase + 1}`,
+  events: `203.0.113.${ipBase + 2}`,
+  propagation: `203.0.113.${ipBase + 3}`,
+  flood: `203.0.113.${ipBase + 4}`,
+};
+
+/** Every visitor id and address this run sends: their rate-limit keys in Redis are deleted afterwards. */
+const rateLimitSubjects = new Set<string>(Object.values(IP));
+
+type Instance = { base: string; output: string[] };
+
+test.describe.configure({ mode: "serial", timeout: 240_000 });
+test.skip(!adminUrl, "Needs PostgreSQL: set TEST_DATABASE_URL (CI does) to run the multi-instance test");
+test.skip(!existsSync(".next/BUILD_ID"), "Needs the production build (.next/BUILD_ID): run npm run build");
+
+let databaseUrl = "";
+let fakePostHog: FakePostHog;
+let instances: Instance[] = [];
+/** Every server process started, healthy or not, so afterAll stops them even after a failed start. */
+const started: ChildProcess[] = [];
+let admin: BrowserContext;
+let redisUp = false;
+
+async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function redisAnswers(): Promise<boolean> {
+  const probe = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0 });
+  probe.on("error", () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** Runs a script of the app (as npm scripts do) and fails with its output if it fails. */
+function runScript(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], { env });
+    const output: string[] = [];
+    child.stdout.on("data", (chunk) => output.push(String(chunk)));
+    child.stderr.on("data", (chunk) => output.push(String(chunk)));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${args.join(" ")} exited ${code}:\n${output.join("")}`)),
+    );
+  });
+}
+
+function serverEnv(port?: number): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: "production",
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NEXT_TELEMETRY_DISABLED: "1",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: databaseUrl,
+    // One secret for every instance: a session signed by one is valid on the other.
+    AUTH_SECRET: `multi-instance-secret-${runId}-0123456789abcdef`,
+    SEED_ADMIN_PASSWORD: ADMIN.password,
+    POSTHOG_API_KEY: "phc_multi_instance",
+    POSTHOG_HOST: fakePostHog.url,
+    ...(redisUp ? { REDIS_URL: redisUrl } : {}),
+    ...(port ? { PORT: String(port), NEXTAUTH_URL: `http://127.0.0.1:${port}` } : {}),
+  };
+}
+
+async function startInstance(port: number): Promise<Instance> {
+  // Its own process group, so stopping it reaches next start behind the supervisor too.
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/serve.ts", "start"], {
+    env: serverEnv(port),
+    detached: true,
+  });
+  started.push(child);
+  const instance: Instance = { base: `http://127.0.0.1:${port}`, output: [] };
+  for (const stream of [child.stdout, child.stderr])
+    stream?.on("data", (chunk) => instance.output.push(String(chunk)));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`instance on ${port} exited:\n${instance.output.join("")}`);
+    const health = await fetch(`${instance.base}/api/trpc/health.check`).catch(() => null);
+    if (health?.ok) return instance;
+    if (Date.now() > deadline) throw new Error(`instance on ${port} never became healthy`);
+    await sleep(250);
+  }
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || !child.pid) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  process.kill(-child.pid, "SIGTERM");
+  const timer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `experiments.getVariant` over HTTP, from the given client address. */
+async function getVariant(instance: Instance, slug: string, visitorId: string, ip: string) {
+  rateLimitSubjects.add(visitorId);
+  const input = encodeURIComponent(JSON.stringify({ json: { slug, visitorId } }));
+  const response = await fetch(`${instance.base}/api/trpc/experiments.getVariant?input=${input}`, {
+    headers: { "x-forwarded-for": ip },
+  });
+  const body = await response.json();
+  return { status: response.status, data: body.result?.data?.json, error: body.error?.json };
+}
+
+async function variantOf(instance: Instance, slug: string, visitorId: string, ip: string) {
+  const { status, data, error } = await getVariant(instance, slug, visitorId, ip);
+  expect(status, JSON.stringify(error)).toBe(200);
+  return data as { variant: string | null; reason: string };
+}
+
+/** An admin procedure through the signed-in browser context. */
+async function adminMutation(instance: Instance, path: string, input: unknown) {
+  const response = await admin.request.post(`${instance.base}/api/trpc/${path}`, { data: { json: input } });
+  expect(response.status(), await response.text()).toBe(200);
+}
+
+async function signInAdmin(browser: Browser, instance: Instance): Promise<BrowserContext> {
+  const context = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": IP.admin } });
+  const page = await context.newPage();
+  await page.goto(`${instance.base}/signin?callbackUrl=%2Fadmin%2Fexperiments`);
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page).toHaveURL(/\/admin\/experiments$/);
+  await page.close();
+  return context;
+}
+
+test.beforeAll(async ({ browser }) => {
+  redisUp = await redisAnswers();
+  fakePostHog = await new FakePostHog().start();
+  await withAdminClient((client) => client.query(`CREATE DATABASE "${databaseName}"`));
+  const url = new URL(adminUrl as string);
+  url.pathname = `/${databaseName}`;
+  databaseUrl = url.toString();
+  // Once per deploy, before the instances start (as docs/DEPLOYMENT.md says): migrate and seed.
+  await runScript(["scripts/db.ts", "seed"], serverEnv());
+  instances = await Promise.all(PORTS.map(startInstance));
+  admin = await signInAdmin(browser, instances[0] as Instance);
+});
+
+test.afterAll(async () => {
+  await admin?.close().catch(() => {});
+  await Promise.all(started.map(stopProcess));
+  await fakePostHog?.stop();
+  if (databaseUrl)
+    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+  if (redisUp) {
+    const redis = new Redis(redisUrl);
+    const keys = await redis.keys("verdict:rl:*");
+    const ours = keys.filter((key) => rateLimitSubjects.has(key.slice(key.lastIndexOf(":") + 1)));
+    if (ours.length) await redis.del(...ours);
+    await redis.quit();
+  }
+});
+
+test("assignments agree whichever instance serves the request, random assignment included", async () => {
+  const [first, second] = instances as [Instance, Instance];
+  const randomSlug = `multi-random-${runId}`;
+  await adminMutation(first, "admin.experiments.create", {
+    slug: randomSlug,
+    scope: "visitor",
+    assignmentType: "random",
+    variants: ["control", "b", "c", "d"].map((name) => ({ name, percentage: 25 })),
+  });
+  await adminMutation(first, "admin.experiments.updateStatus", { slug: randomSlug, action: "start" });
+  await expect
+    .poll(async () => (await getVariant(second, randomSlug, `probe-${runId}`, IP.assign)).status)
+    .toBe(200);
+
+  for (const slug of ["landing-hero", randomSlug]) {
+    for (let i = 0; i < 12; i += 1) {
+      const visitorId = `agree-${runId}-${i}`;
+      // Alternate which instance sees the visitor first; then ask each again.
+      const order = i % 2 === 0 ? [first, second, first, second] : [second, first, second, first];
+      const answers = [];
+      for (const instance of order)
+        answers.push((await variantOf(instance, slug, visitorId, IP.assign)).variant);
+      expect(answers[0]).not.toBeNull();
+      expect(new Set(answers), `${slug} for ${visitorId}`).toEqual(new Set([answers[0]]));
+    }
+    // New visitors asking both instances at the same moment: one assignment wins, both serve it.
+    for (let i = 0; i < 12; i += 1) {
+      const visitorId = `race-${runId}-${i}`;
+      const [one, other] = await Promise.all(
+        [first, second].map((instance) => variantOf(instance, slug, visitorId, IP.assign)),
+      );
+      expect(one?.variant).not.toBeNull();
+      expect(other?.variant, `${slug} for ${visitorId}`).toBe(one?.variant);
+    }
+  }
+});
+
+test("both dispatchers together deliver each event to PostHog exactly once", async () => {
+  const visitors = Array.from({ length: 20 }, () => randomUUID());
+  const keys: string[] = [];
+  await Promise.all(
+    visitors.map(async (visitor, index) => {
+      const instance = instances[index % 2] as Instance;
+      await variantOf(instance, "landing-hero", visitor, IP.events);
+      const events = Array.from({ length: 5 }, (_, n) => {
+        const key = `multi-${runId}-${index}-${n}`;
+        keys.push(key);
+        return { type: "conversion", slug: "landing-hero", event: "cta_click", idempotencyKey: key };
+      });
+      const response = await fetch(`${instance.base}/api/events`, {
+        method: "POST",
+        headers: { cookie: `verdict_vid=${visitor}; verdict_consent=granted`, "x-forwarded-for": IP.events },
+        body: JSON.stringify({ events }),
+      });
+      expect(response.status).toBe(200);
+      expect((await response.json()).outcomes).toEqual(events.map(() => "recorded"));
+    }),
+  );
+  const expected = new Set(keys.map((key) => eventUuid(`conversion:${key}`)));
+  const delivered = () => [...fakePostHog.uuidCounts().keys()].filter((uuid) => expected.has(uuid)).length;
+  await expect.poll(delivered, { timeout: 30_000 }).toBe(expected.size);
+  // Both dispatchers keep polling: give a duplicate the time to show up before counting.
+  await sleep(3_000);
+  const counts = fakePostHog.uuidCounts();
+  for (const uuid of expected) expect(counts.get(uuid), uuid).toBe(1);
+  expect([...counts.values()].filter((count) => count > 1)).toEqual([]);
+});
+
+test("a change made through one instance is served by the other within a second", async () => {
+  const [first, second] = instances as [Instance, Instance];
+  let fresh = 0;
+  const freshVisitor = () => `propagation-${runId}-${fresh++}`;
+  /** Milliseconds until `instance` serves new visitors with `reason`, polled every 20 ms. */
+  const timeUntil = async (instance: Instance, reason: string, since: number) => {
+    for (;;) {
+      if ((await variantOf(instance, "landing-hero", freshVisitor(), IP.propagation)).reason === reason)
+        return Date.now() - since;
+      if (Date.now() - since > 10_000) throw new Error(`${instance.base} never served "${reason}"`);
+      await sleep(20);
+    }
+  };
+
+  // Both catalogs are warm (loaded and cached) before the change.
+  for (const instance of [first, second])
+    expect((await variantOf(instance, "landing-hero", freshVisitor(), IP.propagation)).reason).toBe(
+      "assigned",
+    );
+
+  await adminMutation(first, "admin.experiments.updateStatus", { slug: "landing-hero", action: "pause" });
+  expect(await timeUntil(second, "not-running", Date.now())).toBeLessThan(1_000);
+
+  // The other way round, with the session the first instance signed (the shared AUTH_SECRET).
+  await adminMutation(second, "admin.experiments.updateStatus", { slug: "landing-hero", action: "resume" });
+  expect(await timeUntil(first, "assigned", Date.now())).toBeLessThan(1_000);
+});
+
+test("a rate limit is one budget across instances when REDIS_URL is set", async () => {
+  test.skip(!redisUp, `Redis does not answer at ${redisUrl}: shared rate limits not checked`);
+  const [first, second] = instances as [Instance, Instance];
+  const visitorId = `flood-${runId}`;
+  let allowed = 0;
+  let status = 200;
+  // experiments:visitor allows 300 requests a minute per visitor; each instance alone would too.
+  for (let i = 0; i < 320 && status === 200; i += 1) {
+    status = (await getVariant(i % 2 === 0 ? first : second, "landing-hero", visitorId, IP.flood)).status;
+    if (status === 200) allowed += 1;
+  }
+  expect(status).toBe(429);
+  expect(allowed).toBe(300);
+  for (const instance of [first, second]) {
+    expect((await getVariant(instance, "landing-hero", visitorId, IP.flood)).status).toBe(429);
+  }
+});
