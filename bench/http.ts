@@ -1,0 +1,295 @@
+// Benchmark 1b: assignment over HTTP. The production build on a throwaway PostgreSQL database,
+// `experiments.getVariants` for returning visitors (sticky reads) and new visitors (inserts),
+// against a trivial route of the same server as the framework's floor.
+//
+//   flock /tmp/e2e.lock npx tsx bench/http.ts [--duration 20] [--connections 50] [--pool 10000]
+//
+// It uses `.next` (building it first when missing): on a shared machine hold the e2e lock for the
+// whole run, as above. `--app-dir` serves another checkout's build (while developing).
+import type autocannon from "autocannon";
+import {
+  getVariantsPath,
+  preassignVisitors,
+  runningVisitorExperiments,
+  trpcQueryPath,
+  visitorCookie,
+} from "./lib/api";
+import { postgresCpuSeconds, treeCpuSeconds } from "./lib/cpu";
+import { type LoadSummary, numberOption, runLoad, stringOption } from "./lib/load";
+import { type BenchResult, report } from "./lib/report";
+import { seededUuids } from "./lib/seeded-ids";
+import {
+  analyze,
+  createThrowawayDatabase,
+  ensureBuild,
+  onExit,
+  openDatabase,
+  seedDemo,
+  startApp,
+} from "./lib/server";
+
+const PORT = 3310;
+/** New-visitor ids generated up front: several times what 20 s of the fastest run asks for. */
+const FRESH_IDS = 400_000;
+const durationSeconds = numberOption("duration", 20);
+const connections = numberOption("connections", 50);
+const poolSize = numberOption("pool", 10_000);
+const appDir = stringOption("app-dir") ?? process.cwd();
+
+/** A high ceiling instead of switching limits off: the code path stays the production one. */
+const BENCH_RATE_LIMIT = "100000000";
+
+/** Hands out the ids of `ids` in turn, wrapping around. */
+function inTurn(ids: string[]): () => string {
+  let next = 0;
+  return () => ids[next++ % ids.length] as string;
+}
+
+/** Requests that each take the next visitor id, counted across all connections. */
+function cycling(nextId: () => string, build: (id: string) => { path: string }): autocannon.Request[] {
+  return [
+    {
+      method: "GET",
+      setupRequest: (request) => {
+        const id = nextId();
+        return { ...request, ...build(id), headers: { ...request.headers, ...visitorCookie(id) } };
+      },
+    },
+  ];
+}
+
+/** Counts answers that are not what the workload must produce (a returning visitor newly assigned, say). */
+function checking(requests: autocannon.Request[], isExpected: (body: string) => boolean) {
+  const tally = { unexpected: 0 };
+  const [first] = requests;
+  const checked = [
+    {
+      ...first,
+      onResponse: (status: number, body: string) => {
+        if (status === 200 && !isExpected(body)) tally.unexpected += 1;
+      },
+    },
+  ];
+  return { requests: checked, tally };
+}
+
+async function main() {
+  await ensureBuild(appDir);
+  const database = await createThrowawayDatabase();
+  let server: Awaited<ReturnType<typeof startApp>> | undefined;
+  const cleanup = onExit(async () => {
+    await server?.stop();
+    await database.drop();
+  });
+  try {
+    await seedDemo(database.url, appDir);
+    const started = await startApp({
+      port: PORT,
+      databaseUrl: database.url,
+      appDir,
+      env: {
+        EVENTS_DISPATCHER: "off",
+        // The floor route answers without I/O only while PostHog is off.
+        POSTHOG_API_KEY: "",
+        RATE_LIMIT_ASSIGNMENTS_PER_MINUTE: BENCH_RATE_LIMIT,
+        RATE_LIMIT_EVENTS_PER_MINUTE: BENCH_RATE_LIMIT,
+      },
+    });
+    server = started;
+    const url = server.url;
+
+    const slugs = await runningVisitorExperiments(url);
+    if (!slugs.length) throw new Error("the seeded database has no running visitor experiment");
+
+    const pool = seededUuids(poolSize, 20_261_124);
+    // New visitors: ids no request has used, more than a run can take.
+    const freshIds = seededUuids(FRESH_IDS, 77_123_457);
+    let freshUsed = 0;
+    const fresh = () => {
+      if (freshUsed >= freshIds.length) throw new Error("ran out of fresh visitor ids: raise FRESH_IDS");
+      return freshIds[freshUsed++] as string;
+    };
+    const getVariants = (visitorId: string) => ({ path: getVariantsPath(visitorId, slugs) });
+    const cpu = {
+      app: () => treeCpuSeconds(started.pid),
+      database: () => postgresCpuSeconds(database.name),
+    };
+    const base = { url, connections, cpu };
+    const measured = { ...base, durationSeconds };
+
+    // Warm-up, not measured: the JIT, the pools, and the returning visitors' assignments.
+    await runLoad({
+      ...base,
+      label: "warm-up",
+      durationSeconds: 3,
+      requests: cycling(inTurn(pool), floorPath),
+    });
+    await preassignVisitors(url, pool, slugs);
+    const stored = await countAssignments(database.url, slugs, pool);
+    if (stored !== pool.length * slugs.length) {
+      throw new Error(
+        `pre-assigning failed: ${stored} rows for ${pool.length} visitors × ${slugs.length} tests`,
+      );
+    }
+    await analyze(database.url);
+
+    const floor = await runLoad({
+      ...measured,
+      label: "Floor: trivial route handler",
+      requests: cycling(inTurn(pool), floorPath),
+    });
+    const catalogOnly = await runLoad({
+      ...measured,
+      label: "tRPC without the database (listActiveExperiments)",
+      requests: cycling(inTurn(pool), () => ({ path: trpcQueryPath("experiments.listActiveExperiments") })),
+    });
+    const returningCheck = checking(
+      cycling(inTurn(pool), getVariants),
+      (body) => body.includes('"reason":"sticky"') && !body.includes('"reason":"assigned"'),
+    );
+    const returning = await runLoad({
+      ...measured,
+      label: "getVariants, returning visitors (sticky read)",
+      requests: returningCheck.requests,
+    });
+    const newCheck = checking(
+      cycling(fresh, getVariants),
+      (body) => body.includes('"reason":"assigned"') && !body.includes('"reason":"sticky"'),
+    );
+    const newcomers = await runLoad({
+      ...measured,
+      label: "getVariants, new visitors (insert)",
+      requests: newCheck.requests,
+    });
+
+    report(
+      buildResult({
+        slugs,
+        floor,
+        catalogOnly,
+        returning,
+        newcomers,
+        unexpected: returningCheck.tally.unexpected + newCheck.tally.unexpected,
+        postgres: await serverVersion(database.url),
+      }),
+    );
+  } catch (error) {
+    if (server) console.error(server.output().slice(-4000));
+    throw error;
+  } finally {
+    await cleanup();
+  }
+}
+
+/**
+ * The floor: `/ingest/*` with PostHog off answers 404 from its route handler without any I/O,
+ * after the same proxy (visitor cookie) and App Router dispatch as `/api/trpc/*`. The repository
+ * has no health route, and a static file or Next's own 404 page would skip (or add) work the API
+ * does not.
+ */
+function floorPath(): { path: string } {
+  return { path: "/ingest/bench-floor" };
+}
+
+async function countAssignments(url: string, slugs: string[], visitors: string[]): Promise<number> {
+  const handle = openDatabase(url, 1);
+  try {
+    return await handle.db.experimentVariant.count({
+      where: { experimentSlug: { in: slugs }, visitorId: { in: visitors } },
+    });
+  } finally {
+    await handle.close();
+  }
+}
+
+async function serverVersion(url: string): Promise<string> {
+  const handle = openDatabase(url, 1);
+  try {
+    const [row] = await handle.db.$queryRaw<{ server_version: string }[]>`SHOW server_version`;
+    return row?.server_version ?? "unknown";
+  } finally {
+    await handle.close();
+  }
+}
+
+function cpuCell(milliseconds: number | null): string {
+  return milliseconds === null ? "n/a" : milliseconds.toFixed(2);
+}
+
+function buildResult(run: {
+  slugs: string[];
+  floor: LoadSummary;
+  catalogOnly: LoadSummary;
+  returning: LoadSummary;
+  newcomers: LoadSummary;
+  unexpected: number;
+  postgres: string;
+}): BenchResult {
+  const { floor, returning, newcomers } = run;
+  const ofFloor = (summary: LoadSummary) => summary.requestsPerSecond / floor.requestsPerSecond;
+  const row = (summary: LoadSummary, statusNote = "") => [
+    summary.label,
+    Math.round(summary.requestsPerSecond),
+    `${(ofFloor(summary) * 100).toFixed(0)}%`,
+    summary.p50Ms,
+    summary.p99Ms,
+    summary.errors,
+    `${summary.non2xx}${statusNote}`,
+    cpuCell(summary.appCpuMs),
+    cpuCell(summary.databaseCpuMs),
+  ];
+  const failures = (summary: LoadSummary) => summary.errors + summary.non2xx;
+  return {
+    id: "http",
+    title: "Assignment over HTTP",
+    method:
+      `Production build (\`next start\`) on PostgreSQL ${run.postgres} (a throwaway database with the demo seed), ` +
+      `autocannon with ${connections} connections for ${durationSeconds} s per workload from the same machine. ` +
+      `\`experiments.getVariants\` asks for the ${run.slugs.length} running visitor tests (${run.slugs.join(", ")}): ` +
+      `returning visitors come from a pool of ${poolSize.toLocaleString("en")} assigned beforehand, new visitors are a fresh id per request.`,
+    columns: [
+      "Workload",
+      "Requests/s",
+      "Of floor",
+      "p50 (ms)",
+      "p99 (ms)",
+      "Errors",
+      "Non-2xx",
+      "App CPU/request (ms)",
+      "PostgreSQL CPU/request (ms)",
+    ],
+    rows: [row(floor, " (404 by design)"), row(run.catalogOnly), row(returning), row(newcomers)],
+    ratios: [
+      { label: "Returning / floor", value: ofFloor(returning) },
+      { label: "New / floor", value: ofFloor(newcomers) },
+    ],
+    targets: [
+      {
+        label: "Returning visitors ≥ 70% of the floor",
+        met: ofFloor(returning) >= 0.7 && failures(returning) === 0,
+        detail: `${(ofFloor(returning) * 100).toFixed(0)}% (${failures(returning)} failed requests)`,
+      },
+      {
+        label: "New visitors ≥ 50% of the floor",
+        met: ofFloor(newcomers) >= 0.5 && failures(newcomers) === 0,
+        detail: `${(ofFloor(newcomers) * 100).toFixed(0)}% (${failures(newcomers)} failed requests)`,
+      },
+      {
+        label: "p99 under 50 ms",
+        met: returning.p99Ms < 50 && newcomers.p99Ms < 50,
+        detail: `returning ${returning.p99Ms} ms, new ${newcomers.p99Ms} ms`,
+      },
+      {
+        label: "Every answer as expected (sticky for returning, assigned for new)",
+        met: run.unexpected === 0,
+        detail: `${run.unexpected} unexpected answers`,
+      },
+    ],
+    notes: [
+      "The floor is `/ingest/*` with PostHog off: a route handler that answers 404 without any I/O, behind the same proxy and App Router dispatch as the API. The repository has no health route, and a static file or Next's 404 page would skip (or add) work the API does.",
+      "Load generator, Next.js and PostgreSQL share the machine's cores, so absolute figures depend on it; the ratios to the floor and the CPU time per request (from /proc: the app's process tree, and the database's backends) are the comparable parts.",
+    ],
+  };
+}
+
+await main();

@@ -1,0 +1,231 @@
+// Benchmark 1c: event ingest. Conversions in batches through `POST /api/events` (what the browser
+// tracker beacons) into the outbox, and by the dispatcher on to a loopback PostHog capture server;
+// after the load, the outbox must drain with every accepted event delivered exactly once.
+//
+//   flock /tmp/e2e.lock npx tsx bench/ingest.ts [--duration 60] [--connections 20] [--batch 50]
+//                                               [--pool 2000] [--worker]
+//
+// `--worker` runs the dispatcher as `npm run events:dispatch` beside a server with EVENTS_DISPATCHER
+// off, instead of inside the server. It uses `.next` like bench/http.ts (hold the e2e lock).
+import type autocannon from "autocannon";
+import { parseExperimentConfig } from "@/features/experiments/core/config";
+import { eventUuid } from "@/features/experiments/core/events";
+import { preassignVisitors, visitorCookie } from "./lib/api";
+import { CaptureServer } from "./lib/capture-server";
+import { cpuMeter, postgresCpuSeconds, treeCpuSeconds } from "./lib/cpu";
+import { type IngestRun, ingestResult } from "./lib/ingest-report";
+import { numberOption, runLoad, stringOption } from "./lib/load";
+import { report } from "./lib/report";
+import { seededUuids } from "./lib/seeded-ids";
+import {
+  type AppServer,
+  analyze,
+  createThrowawayDatabase,
+  ensureBuild,
+  onExit,
+  openDatabase,
+  seedDemo,
+  startApp,
+  startDispatcherWorker,
+} from "./lib/server";
+
+const PORT = 3311;
+const durationSeconds = numberOption("duration", 60);
+const connections = numberOption("connections", 20);
+const batchSize = numberOption("batch", 50);
+const poolSize = numberOption("pool", 2_000);
+const separateWorker = process.argv.includes("--worker");
+const appDir = stringOption("app-dir") ?? process.cwd();
+/** Every key of this run starts with it, so the checks count only this run's events. */
+const RUN_TAG = `bench-${process.pid}`;
+const BENCH_RATE_LIMIT = "100000000";
+
+/** The first running visitor experiment that counts conversions, and one of its events. */
+async function conversionTarget(databaseUrl: string): Promise<{ slug: string; event: string }> {
+  const handle = openDatabase(databaseUrl, 1);
+  try {
+    const features = await handle.db.feature.findMany({
+      where: { type: "EXPERIMENT" },
+      select: { slug: true, metadata: true },
+      orderBy: { slug: "asc" },
+    });
+    for (const feature of features) {
+      const config = parseExperimentConfig(feature.slug, feature.metadata);
+      const [event] = config.conversionEvents;
+      if (config.scope === "visitor" && config.status === "running" && event)
+        return { slug: feature.slug, event };
+    }
+    throw new Error("the seeded database has no running visitor experiment with a conversion event");
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Batches of conversions, each request for the next visitor of the pool and with fresh keys. */
+function conversionRequests(pool: string[], target: { slug: string; event: string }) {
+  const tally = { recorded: 0, rejected: 0, sent: 0 };
+  let nextVisitor = 0;
+  let nextKey = 0;
+  const requests: autocannon.Request[] = [
+    {
+      method: "POST",
+      path: "/api/events",
+      setupRequest: (request) => {
+        const visitorId = pool[nextVisitor++ % pool.length] as string;
+        const events = Array.from({ length: batchSize }, () => {
+          const key = nextKey++;
+          return {
+            type: "conversion",
+            slug: target.slug,
+            event: target.event,
+            idempotencyKey: `${RUN_TAG}-${key}`,
+            properties: { value: key % 100, plan: "pro" },
+          };
+        });
+        tally.sent += events.length;
+        return {
+          ...request,
+          // As a beacon sends it: text, with the visitor's cookies (consent given).
+          headers: {
+            "content-type": "text/plain;charset=UTF-8",
+            ...visitorCookie(visitorId, "verdict_consent=granted"),
+          },
+          body: JSON.stringify({ events }),
+        };
+      },
+      onResponse: (status, body) => {
+        if (status !== 200) return;
+        for (const outcome of (JSON.parse(body) as { outcomes: string[] }).outcomes) {
+          if (outcome === "recorded") tally.recorded += 1;
+          else tally.rejected += 1;
+        }
+      },
+    },
+  ];
+  return { requests, tally };
+}
+
+async function countStored(databaseUrl: string): Promise<number> {
+  const handle = openDatabase(databaseUrl, 1);
+  try {
+    return await handle.db.event.count({
+      where: { idempotencyKey: { startsWith: `conversion:${RUN_TAG}-` } },
+    });
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Waits until the outbox has nothing pending and every accepted event has arrived (or time runs out). */
+async function drain(databaseUrl: string, capture: CaptureServer, accepted: number, timeoutMs: number) {
+  const handle = openDatabase(databaseUrl, 1);
+  const started = Date.now();
+  try {
+    for (;;) {
+      const pending = await handle.db.event.count({ where: { deliveryStatus: "PENDING" } });
+      if ((pending === 0 && capture.unique >= accepted) || Date.now() - started > timeoutMs) {
+        return { seconds: (Date.now() - started) / 1000, pending };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Every event of this run the outbox holds, against what the capture server received. */
+async function reconcile(databaseUrl: string, capture: CaptureServer) {
+  const handle = openDatabase(databaseUrl, 1);
+  try {
+    const stored = await handle.db.event.findMany({
+      where: { idempotencyKey: { startsWith: `conversion:${RUN_TAG}-` } },
+      select: { idempotencyKey: true, deliveryStatus: true },
+    });
+    const expected = new Set(stored.map((row) => eventUuid(row.idempotencyKey)));
+    let lost = 0;
+    for (const uuid of expected) if (!capture.arrivals.has(uuid)) lost += 1;
+    let unexpected = 0;
+    for (const uuid of capture.arrivals.keys()) if (!expected.has(uuid)) unexpected += 1;
+    const undelivered = stored.filter((row) => row.deliveryStatus !== "DELIVERED").length;
+    return { stored: stored.length, lost, unexpected, undelivered, duplicates: capture.duplicates() };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function main() {
+  await ensureBuild(appDir);
+  const capture = await new CaptureServer().start();
+  const database = await createThrowawayDatabase();
+  const processes: AppServer[] = [];
+  const cleanup = onExit(async () => {
+    for (const started of processes.reverse()) await started.stop();
+    await capture.stop();
+    await database.drop();
+  });
+  try {
+    await seedDemo(database.url, appDir);
+    const env = {
+      EVENTS_DISPATCHER: separateWorker ? "off" : "in-app",
+      POSTHOG_API_KEY: "phc_bench",
+      POSTHOG_HOST: capture.url,
+      RATE_LIMIT_ASSIGNMENTS_PER_MINUTE: BENCH_RATE_LIMIT,
+      RATE_LIMIT_EVENTS_PER_MINUTE: BENCH_RATE_LIMIT,
+    };
+    const server = await startApp({ port: PORT, databaseUrl: database.url, appDir, env });
+    processes.push(server);
+    if (separateWorker) processes.push(startDispatcherWorker({ databaseUrl: database.url, appDir, env }));
+
+    const target = await conversionTarget(database.url);
+    const pool = seededUuids(poolSize, 31_337);
+    await preassignVisitors(server.url, pool, [target.slug]);
+    await analyze(database.url);
+
+    const { requests, tally } = conversionRequests(pool, target);
+    const deliveredBefore = capture.unique;
+    const workerCpu = cpuMeter(() => (separateWorker ? treeCpuSeconds(processes[1]?.pid ?? 0) : 0));
+    const load = await runLoad({
+      label: "ingest",
+      url: server.url,
+      connections,
+      durationSeconds,
+      requests,
+      cpu: { app: () => treeCpuSeconds(server.pid), database: () => postgresCpuSeconds(database.name) },
+    });
+    const workerCpuSeconds = workerCpu();
+    const deliveredDuringLoad = capture.unique - deliveredBefore;
+    // Requests still in flight when the load stopped are committed but never answered: give them
+    // a moment, then let the database, not the answers, say what was accepted.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const accepted = await countStored(database.url);
+    const drained = await drain(database.url, capture, accepted, Math.max(120_000, durationSeconds * 3000));
+    const checks = await reconcile(database.url, capture);
+
+    const run: IngestRun = {
+      durationSeconds: load.durationSeconds,
+      connections,
+      batchSize,
+      poolSize,
+      dispatcher: separateWorker ? "worker" : "in-app",
+      target,
+      load,
+      sent: tally.sent,
+      accepted,
+      answeredRecorded: tally.recorded,
+      rejected: tally.rejected,
+      deliveredDuringLoad,
+      workerCpuSeconds,
+      drainSeconds: drained.seconds,
+      pendingAfterDrain: drained.pending,
+      ...checks,
+    };
+    report(ingestResult(run));
+  } catch (error) {
+    for (const started of processes) console.error(started.output().slice(-4000));
+    throw error;
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();

@@ -1,0 +1,99 @@
+import autocannon from "autocannon";
+import { cpuMeter } from "./cpu";
+
+/**
+ * HTTP load through autocannon's programmatic API, summarised the way the benchmarks report it.
+ * Requests per second are counted over the whole run (total / duration), not autocannon's
+ * per-second average, so a slow start or end counts too.
+ */
+export type LoadSummary = {
+  label: string;
+  requests: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  non2xx: number;
+  durationSeconds: number;
+  /** CPU milliseconds per request of the app's processes and of its PostgreSQL backends (null: unknown). */
+  appCpuMs: number | null;
+  databaseCpuMs: number | null;
+};
+
+/** Readers of cumulative CPU seconds (see cpu.ts). */
+export type CpuReaders = { app: () => number | null; database: () => number | null };
+
+export type LoadOptions = {
+  label: string;
+  url: string;
+  connections: number;
+  /** Seconds of load; ignored when `amount` is given. */
+  durationSeconds?: number;
+  /** Exactly this many requests, then stop. */
+  amount?: number;
+  requests: autocannon.Request[];
+  headers?: Record<string, string>;
+  timeoutSeconds?: number;
+  cpu?: CpuReaders;
+};
+
+export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
+  const started = Date.now();
+  const appCpu = options.cpu ? cpuMeter(options.cpu.app) : () => null;
+  const databaseCpu = options.cpu ? cpuMeter(options.cpu.database) : () => null;
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.durationSeconds ?? 10,
+    amount: options.amount,
+    requests: options.requests,
+    headers: options.headers,
+    timeout: options.timeoutSeconds ?? 10,
+  });
+  const perRequest = (seconds: number | null) =>
+    seconds === null || !result.requests.total ? null : (seconds * 1000) / result.requests.total;
+  const summary: LoadSummary = {
+    label: options.label,
+    requests: result.requests.total,
+    requestsPerSecond: result.requests.total / Math.max(result.duration, 1e-9),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    durationSeconds: result.duration,
+    appCpuMs: perRequest(appCpu()),
+    databaseCpuMs: perRequest(databaseCpu()),
+  };
+  console.error(
+    `• ${summary.label}: ${Math.round(summary.requestsPerSecond)} req/s, p50 ${summary.p50Ms} ms, ` +
+      `p99 ${summary.p99Ms} ms, ${summary.errors} errors, ${summary.non2xx} non-2xx, ` +
+      `CPU/request app ${summary.appCpuMs?.toFixed(2) ?? "n/a"} ms, db ${summary.databaseCpuMs?.toFixed(2) ?? "n/a"} ms ` +
+      `(${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+  return summary;
+}
+
+/** Reads `--name value` (or `--name=value`) from the command line. */
+export function numberOption(name: string, fallback: number): number {
+  const args = process.argv.slice(2);
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] as string;
+    const value =
+      arg === `--${name}` ? args[index + 1] : arg.startsWith(`--${name}=`) ? arg.split("=")[1] : null;
+    if (value != null) {
+      const parsed = Number(value);
+      if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`--${name} needs a positive number`);
+      return parsed;
+    }
+  }
+  return fallback;
+}
+
+export function stringOption(name: string): string | undefined {
+  const args = process.argv.slice(2);
+  const index = args.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+  if (index < 0) return undefined;
+  const arg = args[index] as string;
+  return arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : args[index + 1];
+}
