@@ -36,6 +36,8 @@ export type LoadOptions = {
   headers?: Record<string, string>;
   timeoutSeconds?: number;
   cpu?: CpuReaders;
+  /** Requests per second across all connections (an open-loop pace); unset means as fast as possible. */
+  overallRate?: number;
 };
 
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
@@ -50,6 +52,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     requests: options.requests,
     headers: options.headers,
     timeout: options.timeoutSeconds ?? 10,
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
   });
   const perRequest = (seconds: number | null) =>
     seconds === null || !result.requests.total ? null : (seconds * 1000) / result.requests.total;

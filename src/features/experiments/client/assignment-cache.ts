@@ -6,6 +6,8 @@ import type { ServedAssignment } from "@/features/experiments/server/request-ass
  * it was served under; concluded or changed experiments are replaced by the fresh answer.
  */
 const PREFIX = "verdict:assignments:v1:";
+/** The subject of the last answer this browser was given: a signed-in user's, or the visitor's. */
+const LAST_SUBJECT_KEY = "verdict:assignments:v1:last-subject";
 const MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 
 type Stored = { savedAt: number; assignments: Record<string, ServedAssignment> };
@@ -33,7 +35,25 @@ export function readCachedAssignments(
   }
 }
 
-/** Stores the server's answer; forced previews and concluded tests are not remembered. */
+/**
+ * What this browser was last served, for whoever it was served to (so a signed-in user's page
+ * renders from the cache too), with that subject's key.
+ */
+export function readLastCachedAssignments(
+  visitorKey: string | null,
+  now = Date.now(),
+): { subjectKey: string; assignments: Record<string, ServedAssignment> } | null {
+  // Entries written before the pointer existed are found under the visitor's own key.
+  const subjectKey = storage()?.getItem(LAST_SUBJECT_KEY) ?? visitorKey;
+  if (!subjectKey) return null;
+  const assignments = readCachedAssignments(subjectKey, now);
+  return assignments ? { subjectKey, assignments } : null;
+}
+
+/**
+ * Stores the server's answer, which replaces the whole entry: experiments that changed version or
+ * concluded since are dropped with it. Forced previews and concluded tests are not remembered.
+ */
 export function writeCachedAssignments(
   subjectKey: string,
   assignments: Record<string, ServedAssignment>,
@@ -45,10 +65,9 @@ export function writeCachedAssignments(
     ),
   );
   try {
-    storage()?.setItem(
-      PREFIX + subjectKey,
-      JSON.stringify({ savedAt: now, assignments: kept } satisfies Stored),
-    );
+    const store = storage();
+    store?.setItem(PREFIX + subjectKey, JSON.stringify({ savedAt: now, assignments: kept } satisfies Stored));
+    store?.setItem(LAST_SUBJECT_KEY, subjectKey);
   } catch {
     // Quota or privacy mode: the cache is an optimisation only.
   }

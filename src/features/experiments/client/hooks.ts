@@ -3,7 +3,8 @@
 import { skipToken } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { api } from "@/trpc/react";
-import { getBrowserTracker, useExperimentContext } from "./provider";
+import { getBrowserTracker, useOptionalExperimentContext } from "./provider";
+import type { TrackedSubject } from "./tracker";
 
 export type ExperimentState = {
   variant: string | null;
@@ -12,7 +13,7 @@ export type ExperimentState = {
   isNewAssignment: boolean;
 };
 
-type Options = { userId?: string; teamId?: string; visitorId?: string; skip?: boolean };
+export type ExperimentOptions = { userId?: string; teamId?: string; visitorId?: string; skip?: boolean };
 
 /** Reasons for which the subject is really in the test, so an exposure is worth recording. */
 const ENROLLED = new Set(["assigned", "sticky"]);
@@ -21,37 +22,41 @@ const ENROLLED = new Set(["assigned", "sticky"]);
  * The variant of `slug` for the current subject (from the provider), or for explicit ids (asked
  * of the server). Records the exposure once, after the variant has actually been rendered.
  */
-export function useExperiment(slug: string, options: Options = {}): ExperimentState {
-  const context = useExperimentContext();
-  const explicit = Boolean(options.userId || options.teamId || options.visitorId);
+export function useExperiment(slug: string, options: ExperimentOptions = {}): ExperimentState {
+  const context = useOptionalExperimentContext();
+  const { userId, teamId, visitorId } = options;
+  const explicit = Boolean(userId || teamId || visitorId);
+  if (!context && !explicit) throw new Error("Experiment hooks need an <ExperimentProvider> above them");
   const query = api.experiments.getVariant.useQuery(
-    explicit && !options.skip
-      ? { slug, userId: options.userId, teamId: options.teamId, visitorId: options.visitorId }
-      : skipToken,
+    explicit && !options.skip ? { slug, userId, teamId, visitorId } : skipToken,
   );
-  const served = explicit ? query.data : context.assignments[slug];
+  const served = explicit ? query.data : context?.assignments[slug];
   const variant = options.skip ? null : (served?.variant ?? null);
   const reason = served?.reason;
   const phase = served?.phase ?? null;
-  const subjectKey = options.userId
-    ? `user:${options.userId}`
-    : options.teamId
-      ? `team:${options.teamId}`
-      : options.visitorId
-        ? `visitor:${options.visitorId}`
-        : context.identity.userId
+  const subjectKey = userId
+    ? `user:${userId}`
+    : teamId
+      ? `team:${teamId}`
+      : visitorId
+        ? `visitor:${visitorId}`
+        : context?.identity.userId
           ? `user:${context.identity.userId}`
-          : `visitor:${context.identity.visitorId}`;
+          : `visitor:${context?.identity.visitorId}`;
+  const tracker = context?.tracker ?? getBrowserTracker();
 
   useEffect(() => {
     // Effects run after the commit: the variant is on screen. Forced previews are never recorded.
     if (!variant || !reason || !ENROLLED.has(reason)) return;
-    context.tracker.exposure({ slug, variant, phase, subjectKey });
-  }, [context.tracker, slug, variant, reason, phase, subjectKey]);
+    // Explicit ids travel with the exposure, so it is credited to the subject the variant was
+    // asked for (the server checks the caller may speak for it), not to the cookie's visitor.
+    const subject: TrackedSubject | undefined = explicit ? { userId, teamId, visitorId } : undefined;
+    tracker.exposure({ slug, variant, phase, subjectKey, subject });
+  }, [tracker, slug, variant, reason, phase, subjectKey, explicit, userId, teamId, visitorId]);
 
   return {
     variant,
-    isLoading: options.skip ? false : explicit ? query.isLoading : context.isLoading,
+    isLoading: options.skip ? false : explicit ? query.isLoading : (context?.isLoading ?? true),
     isControl: variant === "control",
     isNewAssignment: served?.isNewAssignment ?? false,
   };
@@ -67,11 +72,15 @@ export function useExperimentVariant(slug: string): string {
   return useExperiment(slug).variant ?? "control";
 }
 
-/** Records a conversion for `slug` (counted only for subjects in the test, once per call). */
+/**
+ * Records a conversion for `slug` (counted only for subjects in the test, once per call). Pass
+ * `subject` with the same explicit ids given to `useExperiment`, when the hook was given any.
+ */
 export function trackConversion(
   slug: string,
   event: string,
   properties?: Record<string, string | number | boolean | null>,
+  options?: { subject?: TrackedSubject },
 ): void {
-  getBrowserTracker().conversion(slug, event, properties);
+  getBrowserTracker().conversion(slug, event, properties, options);
 }

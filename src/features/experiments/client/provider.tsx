@@ -1,7 +1,15 @@
 "use client";
 
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from "react";
+import {
+  createContext,
+  type ReactNode,
+  useContext,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useState,
+} from "react";
 import superjson from "superjson";
 import { FORCE_PARAM } from "@/features/experiments/core/force";
 import type {
@@ -10,7 +18,7 @@ import type {
   ServedAssignment,
 } from "@/features/experiments/server/request-assignments";
 import type { AppRouter } from "@/server/api/root";
-import { readCachedAssignments, writeCachedAssignments } from "./assignment-cache";
+import { readLastCachedAssignments, writeCachedAssignments } from "./assignment-cache";
 import { createBrowserTracker, type ExperimentTracker } from "./tracker";
 import { getOrCreateVisitorId } from "./visitor-id";
 
@@ -45,6 +53,16 @@ export function getBrowserTracker(): ExperimentTracker {
     beaconUrl: "/api/events",
   });
   return sharedTracker;
+}
+
+// Layout effects run before the browser paints, so a cached answer replaces the defaults without a
+// visible frame of them; on the server (where there is no cache) a plain effect avoids React's warning.
+const useBeforePaintEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
+
+function identityOf(subjectKey: string, visitorId: string | null): RequestIdentity {
+  return subjectKey.startsWith("user:")
+    ? { userId: subjectKey.slice("user:".length), teamId: null, visitorId }
+    : { userId: null, teamId: null, visitorId };
 }
 
 const defaultFetcher: Fetcher = (input) => client().experiments.forRequest.query(input);
@@ -101,7 +119,7 @@ export function ExperimentProvider({
     [fetcher, slugKey],
   );
 
-  useEffect(() => {
+  useBeforePaintEffect(() => {
     // Keeps the cookie and its localStorage mirror in sync (restoring whichever is missing).
     const visitorId = getOrCreateVisitorId();
     if (initial) {
@@ -109,9 +127,14 @@ export function ExperimentProvider({
       if (key) writeCachedAssignments(key, initial.assignments);
       return;
     }
-    // No server answer: show what this browser was served last time, then ask again.
-    const cached = visitorId ? readCachedAssignments(`visitor:${visitorId}`) : null;
-    if (cached) setState({ identity: { userId: null, teamId: null, visitorId }, assignments: cached });
+    // No server answer: show what this browser was served last time (to this visitor, or to the
+    // user signed in here), then ask again; the fresh answer replaces it.
+    const cached = readLastCachedAssignments(visitorId ? `visitor:${visitorId}` : null);
+    const usable =
+      cached && (cached.subjectKey.startsWith("user:") || cached.subjectKey === `visitor:${visitorId}`);
+    if (cached && usable) {
+      setState({ identity: identityOf(cached.subjectKey, visitorId), assignments: cached.assignments });
+    }
     refresh().catch(() => {
       // Keep the cached answer (or the defaults); the hooks report no variant.
     });
@@ -128,6 +151,11 @@ export function ExperimentProvider({
     [state, activeTracker, refresh],
   );
   return <ExperimentContext.Provider value={value}>{children}</ExperimentContext.Provider>;
+}
+
+/** The provider's value, or null outside one (hooks given explicit ids work without it). */
+export function useOptionalExperimentContext(): ExperimentContextValue | null {
+  return useContext(ExperimentContext);
 }
 
 export function useExperimentContext(): ExperimentContextValue {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { trackEventsInputSchema } from "@/features/experiments/core/events";
-import { identifyRequest } from "@/features/experiments/server/request-assignments";
+import { trackBrowserEvents } from "@/features/experiments/server/track-events";
 import { getEnv } from "../../env";
 import { applyConsent, privacySignalRefuses } from "../../events/consent";
 import { createRateLimiter } from "../../rate-limit";
@@ -14,17 +14,18 @@ const perVisitor: RateLimitRule = {
 
 /**
  * The browser tracker's endpoint: exposures and conversions in batches, for the subjects the
- * request proves (session and visitor cookie), never for ids the client names.
+ * request proves (session and visitor cookie), or for the ids an event names when the caller may
+ * speak for them (as for `getVariant`).
  */
 export const eventsRouter = createTRPCRouter({
   track: publicProcedure
     .use(rateLimited([perIp("events", getEnv().RATE_LIMIT_EVENTS_PER_MINUTE), perVisitor]))
     .input(trackEventsInputSchema)
     .mutation(async ({ ctx, input }) => {
-      const { identity } = await identifyRequest(ctx.experiments, ctx.session, ctx.visitorId);
-      // One read for the assignments and one insert for the conversions, whatever the batch size.
-      const outcomes = await ctx.experiments.events.recordBatch(
-        { ids: identity, source: "BROWSER", consent: ctx.consent },
+      // Per subject in the batch: one read for the assignments, one insert for the conversions.
+      const outcomes = await trackBrowserEvents(
+        ctx.experiments,
+        { session: ctx.session, visitorId: ctx.visitorId, consent: ctx.consent },
         input.events,
       );
       return { outcomes };
