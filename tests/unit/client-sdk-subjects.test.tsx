@@ -211,12 +211,12 @@ describe("the browser tracker's batches", () => {
   });
 });
 
-describe("the assignment cache", () => {
-  function Pricing() {
-    const { variant } = useExperiment("pricing-page");
-    return <p data-testid="pricing">{variant ?? "default"}</p>;
-  }
+function Pricing() {
+  const { variant } = useExperiment("pricing-page");
+  return <p data-testid="pricing">{variant ?? "default"}</p>;
+}
 
+describe("the assignment cache", () => {
   it("renders a signed-in user's last answer at once on a page without server data, then the fresh one", async () => {
     // biome-ignore lint/suspicious/noDocumentCookie: the cookie a returning visitor has
     document.cookie = `verdict_vid=${VISITOR}; path=/`;
