@@ -38,6 +38,7 @@ const ADMIN_PAGES = [
   "/admin/experiments/checkout-button-copy/results",
   "/admin/experiments/subjects",
   "/admin/experiments/flags",
+  "/admin/experiments/delivery",
 ];
 
 async function adminCalls(request: APIRequestContext) {
@@ -154,6 +155,49 @@ test("an admin runs an experiment from draft to a concluded winner, and visitors
     expect(overflow, path).toBeLessThanOrEqual(0);
     await saveScreenshot(page, name);
   }
+});
+
+/** What a fresh, anonymous browser is served for `slug` when its page asks for `?verdict_force=`. */
+async function forcedForVisitor(browser: Browser, force: string, slug: string) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto("/");
+    return await page.evaluate(
+      async ({ force, slug }) => {
+        const input = encodeURIComponent(JSON.stringify({ json: { slugs: [slug], force } }));
+        const response = await fetch(`/api/trpc/experiments.forRequest?input=${input}`);
+        const body = await response.json();
+        return body.result?.data?.json?.assignments?.[slug] as { variant: string | null; reason: string };
+      },
+      { force, slug },
+    );
+  } finally {
+    await context.close();
+  }
+}
+
+test("an admin opens the QA override to everyone, and closes it again", async ({ page, browser }) => {
+  await signIn(page, E2E_ADMIN, "/admin/experiments/new");
+  const slug = `qa-override-${Date.now().toString(36)}`;
+  await page.getByLabel("Slug").fill(slug);
+  await page.getByLabel("Let anyone preview a variant").check();
+  await page.getByRole("button", { name: "Create draft" }).click();
+  await expect(page).toHaveURL(new RegExp(`/admin/experiments/${slug}$`));
+  await page.getByRole("button", { name: "Start experiment" }).click();
+  await expectStatus(page, "running");
+
+  expect(await forcedForVisitor(browser, `${slug}:treatment`, slug)).toMatchObject({
+    variant: "treatment",
+    reason: "forced",
+  });
+
+  await page.getByLabel("Let anyone preview a variant").uncheck();
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
+  const after = await forcedForVisitor(browser, `${slug}:treatment`, slug);
+  expect(after.reason).not.toBe("forced");
+  expect(["assigned", "sticky"]).toContain(after.reason);
 });
 
 test("a member gets 403 from every admin page and procedure", async ({ page }) => {

@@ -5,6 +5,7 @@ import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { experimentDraftSchema } from "@/features/experiments/core/admin-inputs";
 import { experimentSlugSchema } from "@/features/experiments/core/config";
 import { api } from "@/trpc/react";
+import { ForcedVariantsToggle } from "./forced-variants-toggle";
 import { errorsUnder, FieldError, parseList, serverErrors, zodFieldErrors } from "./form-errors";
 import { type VariantDraft, VariantsEditor } from "./variants-editor";
 
@@ -35,6 +36,7 @@ export function ExperimentCreateForm() {
   const [variants, setVariants] = useState<VariantDraft[]>(DEFAULT_VARIANTS);
   const [trafficPercent, setTrafficPercent] = useState(100);
   const [events, setEvents] = useState("");
+  const [allowForcedVariants, setAllowForcedVariants] = useState(false);
   const [submitted, setSubmitted] = useState(false);
 
   const input = {
@@ -46,6 +48,7 @@ export function ExperimentCreateForm() {
     variants,
     trafficPercent,
     conversionEvents: parseList(events),
+    allowForcedVariants,
   };
   const parsed = experimentDraftSchema.safeParse(input);
   const errors = zodFieldErrors(parsed.error);
@@ -180,6 +183,7 @@ export function ExperimentCreateForm() {
         </p>
         <FieldError id="events-error" messages={shown("conversionEvents")} />
       </div>
+      <ForcedVariantsToggle slug={slug} checked={allowForcedVariants} onChange={setAllowForcedVariants} />
 
       {server.message && (
         <p className="field-error" role="alert">

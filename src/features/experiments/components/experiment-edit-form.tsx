@@ -5,6 +5,7 @@ import { type FormEvent, useState } from "react";
 import { experimentUpdateSchema } from "@/features/experiments/core/admin-inputs";
 import type { ExperimentConfig } from "@/features/experiments/core/config";
 import { api } from "@/trpc/react";
+import { ForcedVariantsToggle } from "./forced-variants-toggle";
 import { errorsUnder, FieldError, parseList, serverErrors, zodFieldErrors } from "./form-errors";
 import { type VariantDraft, VariantsEditor } from "./variants-editor";
 
@@ -32,6 +33,7 @@ export function ExperimentEditForm({ slug, description: savedDescription, versio
   const [trafficPercent, setTrafficPercent] = useState(config.trafficPercent);
   const [events, setEvents] = useState(config.conversionEvents.join(", "));
   const [setPersonProperty, setSetPersonProperty] = useState(config.setPersonProperty);
+  const [allowForcedVariants, setAllowForcedVariants] = useState(config.allowForcedVariants);
   const [variantChange, setVariantChange] = useState<"keep" | "rerandomize" | null>(null);
   const [design, setDesign] = useState({
     scope: config.scope,
@@ -52,6 +54,7 @@ export function ExperimentEditForm({ slug, description: savedDescription, versio
     trafficPercent,
     conversionEvents: parseList(events),
     setPersonProperty,
+    allowForcedVariants,
     // The design is fixed once started; only a draft sends it.
     ...(started ? {} : design),
     ...(needsChoice && variantChange ? { variantChange } : {}),
@@ -210,6 +213,7 @@ export function ExperimentEditForm({ slug, description: savedDescription, versio
         />
         Set a PostHog person property with the variant (<code>$feature/{slug}</code>)
       </label>
+      <ForcedVariantsToggle slug={slug} checked={allowForcedVariants} onChange={setAllowForcedVariants} />
 
       {server.message && (
         <p className="field-error" role="alert">
