@@ -1,25 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Prisma } from "@/generated/prisma/client";
-import { refreshRollups } from "@/server/events/rollups";
+import { FLAGGED_KEY, refreshRollups } from "@/server/events/rollups";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
 
+const SLUG = "rollup-test";
 const day1 = (hour: number) => new Date(Date.UTC(2026, 10, 20, hour));
 const day2 = (hour: number) => new Date(Date.UTC(2026, 10, 21, hour));
+const day3 = (hour: number) => new Date(Date.UTC(2026, 10, 22, hour));
 let key = 0;
 
-function event(
-  name: "experiment_viewed" | "experiment_conversion",
-  visitorId: string,
+type Ids = { visitorId?: string; userId?: string; teamId?: string };
+
+function conversion(
+  ids: Ids,
   variant: string,
   occurredAt: Date,
-  properties: Prisma.InputJsonObject = {},
+  properties: Prisma.InputJsonObject,
+  slug = SLUG,
 ) {
   key += 1;
   return {
-    name,
+    name: "experiment_conversion",
     occurredAt,
-    visitorId,
-    experimentSlug: "rollup-test",
+    ...ids,
+    experimentSlug: slug,
     variant,
     phase: 1,
     properties,
@@ -28,30 +32,60 @@ function event(
   };
 }
 
+function assignment(
+  ids: Ids,
+  variant: string,
+  assignedAt: Date,
+  firstExposedAt: Date | null,
+  slug = SLUG,
+): Prisma.ExperimentVariantCreateManyInput {
+  return {
+    experimentSlug: slug,
+    variant,
+    ...ids,
+    assignmentType: "DETERMINISTIC",
+    assignedAt,
+    firstExposedAt,
+  };
+}
+
+const signup = { conversion_event: "signup" };
+const purchase = (value: number | string) => ({ conversion_event: "purchase", value, currency: "EUR" });
+
 describe.each(databaseKinds())("daily rollups on %s", (kind) => {
   let test: TestDatabase;
   beforeAll(async () => {
     test = await createTestDatabase(kind);
+    await test.db.feature.create({
+      data: { slug: SLUG, type: "EXPERIMENT", metadata: { scope: "visitor" } },
+    });
+    await test.db.experimentVariant.createMany({
+      data: [
+        assignment({ visitorId: "a" }, "control", day1(8), day1(9)),
+        assignment({ visitorId: "b" }, "control", day1(8), day1(10)),
+        // Assigned but never exposed: counts for intent-to-treat only.
+        assignment({ visitorId: "u" }, "control", day1(8), null),
+        assignment({ visitorId: "c" }, "treatment", day1(8), day1(11)),
+        // Exposed a day after assignment, and after their first purchase.
+        assignment({ visitorId: "d" }, "treatment", day1(8), day2(9)),
+      ],
+    });
     await test.db.event.createMany({
       data: [
-        event("experiment_viewed", "a", "control", day1(9)),
-        event("experiment_viewed", "b", "control", day1(10)),
-        event("experiment_viewed", "c", "treatment", day1(11)),
-        event("experiment_viewed", "d", "treatment", day2(9)),
-        // a converts twice on day 1 and again on day 2: one converter, three conversions.
-        event("experiment_conversion", "a", "control", day1(12), { conversion_event: "signup" }),
-        event("experiment_conversion", "a", "control", day1(13), { conversion_event: "signup" }),
-        event("experiment_conversion", "a", "control", day2(8), { conversion_event: "signup" }),
-        event("experiment_conversion", "c", "treatment", day2(10), {
-          conversion_event: "purchase",
-          value: 49.5,
-          currency: "EUR",
-        }),
-        event("experiment_conversion", "d", "treatment", day2(11), {
-          conversion_event: "purchase",
-          value: "20.5",
-          currency: "EUR",
-        }),
+        // a converts twice on day 1 and again on day 2: one converter, three conversions. The day-2
+        // event also names a signed-in user: still visitor a in a visitor-scoped test.
+        conversion({ visitorId: "a" }, "control", day1(12), signup),
+        conversion({ visitorId: "a" }, "control", day1(13), signup),
+        conversion({ visitorId: "a", userId: "user-a" }, "control", day2(8), signup),
+        conversion({ visitorId: "u" }, "control", day1(14), signup),
+        conversion({ visitorId: "u" }, "control", day2(12), purchase(100)),
+        // An event that names the wrong variant still counts for the variant b was assigned.
+        conversion({ visitorId: "b" }, "treatment", day2(9), signup),
+        conversion({ visitorId: "c" }, "treatment", day2(10), purchase(49.5)),
+        conversion({ visitorId: "c" }, "treatment", day3(10), purchase(10)),
+        conversion({ visitorId: "d" }, "treatment", day1(20), purchase("20.5")),
+        // Nobody assigned: not a subject of the test.
+        conversion({ visitorId: "stranger" }, "control", day1(15), signup),
       ],
     });
   });
@@ -59,17 +93,21 @@ describe.each(databaseKinds())("daily rollups on %s", (kind) => {
     await test?.drop();
   });
 
-  const rows = () =>
+  const rows = (slug = SLUG) =>
     test.db.experimentRollupDaily.findMany({
-      where: { experimentSlug: "rollup-test" },
+      where: { experimentSlug: slug },
       orderBy: [{ day: "asc" }, { variant: "asc" }],
     });
+  const byDay = async (slug = SLUG) =>
+    new Map((await rows(slug)).map((row) => [`${row.day.toISOString().slice(0, 10)}:${row.variant}`, row]));
+  const emptyPurchase = { exposedRevenue: 0, exposedRevenueSquares: 0 };
 
-  it("adds up exposures, conversions, unique converters and revenue per day and variant", async () => {
-    expect(await refreshRollups(test.db)).toBe(4);
+  it("splits the ledger's subjects by day: assigned, exposed, converters all and exposed, revenue", async () => {
+    expect(await refreshRollups(test.db)).toBe(5);
     const summary = (await rows()).map((row) => ({
       day: row.day.toISOString().slice(0, 10),
       variant: row.variant,
+      assignments: row.assignments,
       exposures: row.exposures,
       conversions: row.conversions,
       revenue: row.revenue,
@@ -78,69 +116,195 @@ describe.each(databaseKinds())("daily rollups on %s", (kind) => {
       {
         day: "2026-11-20",
         variant: "control",
+        assignments: 3,
         exposures: 2,
-        conversions: { signup: { count: 2, converters: 1 } },
+        // u converted but was never exposed: a converter, not an exposed one.
+        conversions: { signup: { count: 3, converters: 2, exposedConverters: 1 } },
         revenue: 0,
       },
-      { day: "2026-11-20", variant: "treatment", exposures: 1, conversions: {}, revenue: 0 },
+      {
+        day: "2026-11-20",
+        variant: "treatment",
+        assignments: 2,
+        exposures: 1,
+        // d bought before being exposed: an exposed purchaser only from the exposure day.
+        conversions: { purchase: { count: 1, converters: 1, exposedConverters: 0, ...emptyPurchase } },
+        revenue: 20.5,
+      },
       {
         day: "2026-11-21",
         variant: "control",
+        assignments: 0,
         exposures: 0,
-        conversions: { signup: { count: 1, converters: 0 } },
-        revenue: 0,
+        conversions: {
+          signup: { count: 2, converters: 1, exposedConverters: 1 },
+          purchase: { count: 1, converters: 1, exposedConverters: 0, ...emptyPurchase },
+        },
+        revenue: 100,
       },
       {
         day: "2026-11-21",
         variant: "treatment",
+        assignments: 0,
         exposures: 1,
-        conversions: { purchase: { count: 2, converters: 2 } },
-        revenue: 70,
+        conversions: {
+          purchase: {
+            count: 1,
+            converters: 1,
+            exposedConverters: 2,
+            exposedRevenue: 70,
+            exposedRevenueSquares: 49.5 ** 2 + 20.5 ** 2,
+          },
+        },
+        revenue: 49.5,
+      },
+      {
+        day: "2026-11-22",
+        variant: "treatment",
+        assignments: 0,
+        exposures: 0,
+        conversions: {
+          purchase: {
+            count: 1,
+            converters: 0,
+            exposedConverters: 0,
+            exposedRevenue: 10,
+            exposedRevenueSquares: 59.5 ** 2 - 49.5 ** 2,
+          },
+        },
+        revenue: 10,
       },
     ]);
   });
 
-  it("counts assignments per day and the squares of each subject's daily revenue", async () => {
-    await test.db.feature.create({ data: { slug: "rollup-test", type: "EXPERIMENT" } });
-    await test.db.experimentVariant.createMany({
-      data: ["a", "b", "c"].map((visitorId, index) => ({
-        experimentSlug: "rollup-test",
-        variant: index < 2 ? "control" : "treatment",
-        visitorId,
-        assignmentType: "DETERMINISTIC" as const,
-        assignedAt: day1(8),
-      })),
+  it("adds revenue squares up to each subject's total squared, across days", async () => {
+    const byKey = await byDay();
+    const squares = (variant: string) =>
+      [...byKey.values()]
+        .filter((row) => row.variant === variant)
+        .reduce((sum, row) => sum + row.revenueSquares, 0);
+    // c bought 49.5 and then 10 (59.5 in all), d bought 20.5; u (control) bought 100.
+    expect(squares("treatment")).toBeCloseTo(59.5 ** 2 + 20.5 ** 2, 9);
+    expect(squares("control")).toBeCloseTo(100 ** 2, 9);
+    expect(byKey.get("2026-11-20:treatment")?.revenueSquares).toBeCloseTo(20.5 ** 2, 9);
+  });
+
+  it("counts flagged subjects by day assigned, recounted on every refresh", async () => {
+    const flagged = async () =>
+      Object.fromEntries(
+        [...(await byDay()).entries()]
+          .map(([day, row]) => [day, (row.conversions as Record<string, unknown>)[FLAGGED_KEY]] as const)
+          .filter(([, value]) => value !== undefined),
+      );
+    expect(await flagged()).toEqual({});
+    await test.db.experimentVariant.updateMany({
+      where: { experimentSlug: SLUG, visitorId: { in: ["a", "c"] } },
+      data: { metadata: { seenInOtherVariant: "other", flaggedAt: day3(12).toISOString() } },
     });
-    await refreshRollups(test.db);
-    const byKey = new Map(
-      (await rows()).map((row) => [`${row.day.toISOString().slice(0, 10)}:${row.variant}`, row]),
-    );
-    expect([...byKey.keys()]).toContain("2026-11-20:control");
-    expect(byKey.get("2026-11-20:control")?.assignments).toBe(2);
-    expect(byKey.get("2026-11-20:treatment")?.assignments).toBe(1);
-    // c bought 49.5 and d 20.5 on the 21st: 49.5² + 20.5².
-    expect(byKey.get("2026-11-21:treatment")?.revenueSquares).toBeCloseTo(49.5 ** 2 + 20.5 ** 2, 9);
-    expect(byKey.get("2026-11-21:treatment")?.assignments).toBe(0);
+    // Only day 3 is rewritten, yet the day-1 assignments' flags land on day 1.
+    const before = await rows();
+    await refreshRollups(test.db, day3(0));
+    expect(await flagged()).toEqual({ "2026-11-20:control": 1, "2026-11-20:treatment": 1 });
+    // Flagged again later: still one subject each, not a second count on a later day.
+    await test.db.experimentVariant.updateMany({
+      where: { experimentSlug: SLUG, visitorId: "a" },
+      data: { metadata: { seenInOtherVariant: "other", flaggedAt: day3(18).toISOString() } },
+    });
+    await refreshRollups(test.db, day3(0));
+    expect(await flagged()).toEqual({ "2026-11-20:control": 1, "2026-11-20:treatment": 1 });
+    await test.db.experimentVariant.updateMany({
+      where: { experimentSlug: SLUG, visitorId: "c" },
+      data: { metadata: {} },
+    });
+    await refreshRollups(test.db, day3(0));
+    expect(await flagged()).toEqual({ "2026-11-20:control": 1 });
+    // Everything else on the older days is as it was.
+    const strip = (list: typeof before) =>
+      list
+        .filter((row) => row.day < day3(0))
+        .map(({ updatedAt: _, conversions, ...row }) => ({
+          ...row,
+          conversions: Object.fromEntries(
+            Object.entries(conversions as Record<string, unknown>).filter(([name]) => name !== FLAGGED_KEY),
+          ),
+        }));
+    expect(strip(await rows())).toEqual(strip(before));
+  });
+
+  it("keys subjects by the experiment's scope: a team converts once, whoever in it converted", async () => {
+    const slug = "rollup-team-test";
+    await test.db.feature.create({ data: { slug, type: "EXPERIMENT", metadata: { scope: "team" } } });
+    await test.db.experimentVariant.createMany({
+      data: [
+        assignment({ teamId: "team-1" }, "control", day1(8), day1(9), slug),
+        assignment({ teamId: "team-2" }, "treatment", day1(8), day1(9), slug),
+      ],
+    });
+    await test.db.event.createMany({
+      data: [
+        conversion(
+          { teamId: "team-1", userId: "alice", visitorId: "v-alice" },
+          "control",
+          day1(10),
+          signup,
+          slug,
+        ),
+        conversion(
+          { teamId: "team-1", userId: "bob", visitorId: "v-bob" },
+          "control",
+          day1(11),
+          signup,
+          slug,
+        ),
+        conversion({ teamId: "team-2", userId: "carol" }, "treatment", day1(12), purchase(30), slug),
+        conversion({ teamId: "team-2", userId: "dave" }, "treatment", day1(13), purchase(20), slug),
+      ],
+    });
+    await refreshRollups(test.db, undefined, slug);
+    const byKey = await byDay(slug);
+    expect(byKey.get("2026-11-20:control")?.conversions).toEqual({
+      signup: { count: 2, converters: 1, exposedConverters: 1 },
+    });
+    const treatment = byKey.get("2026-11-20:treatment");
+    expect(treatment?.conversions).toMatchObject({
+      purchase: { count: 2, converters: 1, exposedConverters: 1, exposedRevenue: 50 },
+    });
+    // One team's 50, squared once: not 30² + 20² as two people.
+    expect(treatment?.revenueSquares).toBeCloseTo(50 ** 2, 9);
   });
 
   it("refreshing one experiment leaves the others' rows alone", async () => {
     const before = await rows();
-    await test.db.event.create({ data: event("experiment_viewed", "late", "control", day1(20)) });
+    await test.db.experimentVariant.create({
+      data: assignment({ visitorId: "late" }, "control", day1(19), day1(20)),
+    });
     await refreshRollups(test.db, undefined, "another-experiment");
     expect(await rows()).toEqual(before);
-    await refreshRollups(test.db, undefined, "rollup-test");
+    await refreshRollups(test.db, undefined, SLUG);
     const after = await rows();
-    expect(after.find((row) => row.day < day2(0) && row.variant === "control")?.exposures).toBe(
-      (before.find((row) => row.day < day2(0) && row.variant === "control")?.exposures ?? 0) + 1,
-    );
+    const firstDay = (list: typeof before) =>
+      list.find((row) => row.day < day2(0) && row.variant === "control");
+    expect(firstDay(after)?.exposures).toBe((firstDay(before)?.exposures ?? 0) + 1);
+    expect(firstDay(after)?.assignments).toBe((firstDay(before)?.assignments ?? 0) + 1);
   });
 
   it("refreshing recent days rewrites only them, with the same exact totals", async () => {
     const before = await rows();
-    await test.db.event.create({ data: event("experiment_viewed", "e", "control", day2(15)) });
+    await test.db.experimentVariant.create({
+      data: assignment({ visitorId: "e" }, "control", day2(14), day2(15)),
+    });
     await refreshRollups(test.db, day2(0));
     const after = await rows();
     expect(after.filter((row) => row.day < day2(0))).toEqual(before.filter((row) => row.day < day2(0)));
-    expect(after.find((row) => row.day >= day2(0) && row.variant === "control")?.exposures).toBe(1);
+    const secondDay = after.find(
+      (row) => row.day >= day2(0) && row.day < day3(0) && row.variant === "control",
+    );
+    expect(secondDay?.exposures).toBe(1);
+    expect(secondDay?.assignments).toBe(1);
+    // The totals match a full rebuild's.
+    await refreshRollups(test.db);
+    expect((await rows()).map(({ updatedAt: _, ...row }) => row)).toEqual(
+      after.map(({ updatedAt: _, ...row }) => row),
+    );
   });
 });

@@ -8,7 +8,12 @@ import {
   revenueMoments,
   type VariantAggregate,
 } from "@/features/experiments/core/results";
-import { adjustPValues, proportionTest } from "@/features/experiments/core/stats";
+import {
+  adjustPValues,
+  MIN_SAMPLE_PER_ARM,
+  MIN_TOTAL_CONVERSIONS,
+  proportionTest,
+} from "@/features/experiments/core/stats";
 import { planProgress, verdictOf } from "@/features/experiments/core/verdict";
 import { resultsToCsv } from "@/features/experiments/server/results-csv";
 import { cumulativeSeries, type ExperimentResults } from "@/features/experiments/server/results-service";
@@ -128,6 +133,46 @@ describe("analyseResults", () => {
     expect(empty.enoughData).toBe(false);
     expect(empty.metrics[0]?.rows[0]?.value).toBeNull();
     expect(JSON.stringify(empty)).not.toMatch(/NaN|Infinity/);
+  });
+
+  it("asks for the log-ratio interval where the delta one would cross −100%, as the page always did", () => {
+    const analysis = analyseResults({
+      variants: [arm("control", 150, { signup: 3 }), arm("treatment", 150, { signup: 8 })],
+      control: "control",
+      conversionEvents: ["signup"],
+      settings: fixed,
+    });
+    const comparison = analysis.metrics[0]?.rows[1]?.comparison;
+    const plain = proportionTest({ n: 150, conversions: 3 }, { n: 150, conversions: 8 });
+    expect(plain.ciRelativeMethod).toBe("delta");
+    expect(plain.ciRelative?.[0]).toBeLessThan(-1);
+    const auto = proportionTest(
+      { n: 150, conversions: 3 },
+      { n: 150, conversions: 8 },
+      { relativeInterval: "auto" },
+    );
+    expect(comparison?.ciRelativeMethod).toBe("log-ratio");
+    expect(comparison?.ciRelative).toEqual(auto.ciRelative);
+    expect(comparison?.ciRelative?.[0]).toBeGreaterThan(-1);
+  });
+
+  it("needs MIN_TOTAL_CONVERSIONS converters of a conversion primary before results count", () => {
+    const n = 10 * MIN_SAMPLE_PER_ARM;
+    const analyse = (control: number, treatment: number, primaryMetric: string | null = null) =>
+      analyseResults({
+        variants: [arm("control", n, { signup: control }), arm("treatment", n, { signup: treatment })],
+        control: "control",
+        conversionEvents: ["signup"],
+        settings: { ...fixed, primaryMetric },
+      });
+    const few = analyse(2, MIN_TOTAL_CONVERSIONS - 3);
+    expect(few.enoughData).toBe(false);
+    expect(
+      verdictOf(few, planProgress({ analysis: few, settings: fixed, daysRunning: 7 }), "running", fixed).tone,
+    ).toBe("no-data");
+    expect(analyse(2, MIN_TOTAL_CONVERSIONS - 2).enoughData).toBe(true);
+    // Revenue has no converters to count: the sample size alone decides.
+    expect(analyse(0, 0, "revenue").enoughData).toBe(true);
   });
 
   it("detects a sample ratio mismatch against the configured weights", () => {
@@ -267,6 +312,74 @@ describe("verdictOf", () => {
       settings: fixed,
     });
     expect(verdictOf(tiny, progressFor(tiny), "running", fixed).tone).toBe("no-data");
+  });
+
+  it("reads a lower-is-better primary metric the right way round", () => {
+    const settings = { ...fixed, lowerIsBetter: ["refund"] };
+    const read = (control: number, treatment: number) => {
+      const analysis = analyseResults({
+        variants: [arm("control", 3000, { refund: control }), arm("treatment", 3000, { refund: treatment })],
+        control: "control",
+        conversionEvents: ["refund"],
+        settings,
+      });
+      return { analysis, verdict: verdictOf(analysis, progressFor(analysis), "running", settings) };
+    };
+    // Significantly more refunds: a loss, never a winner.
+    const worse = read(300, 390);
+    const worseRow = worse.analysis.metrics[0]?.rows[1];
+    expect(worse.analysis.metrics[0]?.lowerIsBetter).toBe(true);
+    expect(worseRow?.comparison?.significant).toBe(true);
+    expect(worseRow?.comparison?.absoluteLift).toBeGreaterThan(0);
+    expect(worse.verdict.tone).toBe("stop");
+    expect(worse.verdict.headline).toMatch(
+      /^Control is ahead: treatment is significantly worse \(\+30\.0% refund rate/,
+    );
+    // "Beat" means lower here: more refunds leave almost no chance of beating control.
+    expect(worseRow?.comparison?.chanceToBeatControl).toBeLessThan(0.01);
+    expect(worseRow?.probabilityToBeBest).toBeLessThan(0.01);
+    // Significantly fewer refunds: the treatment wins.
+    const better = read(390, 300);
+    const betterRow = better.analysis.metrics[0]?.rows[1];
+    expect(better.verdict.tone).toBe("ship");
+    expect(better.verdict.headline).toMatch(
+      /^Treatment is ahead: −23\.1% refund rate, >99% chance to beat control, significant/,
+    );
+    expect(betterRow?.comparison?.chanceToBeatControl).toBeGreaterThan(0.99);
+    const direct = proportionTest({ n: 3000, conversions: 390 }, { n: 3000, conversions: 300 });
+    expect(betterRow?.comparison?.chanceToBeatControl).toBeCloseTo(1 - (direct.chanceToBeatControl ?? 1), 12);
+    const best = better.analysis.metrics[0]?.rows.map((row) => row.probabilityToBeBest ?? 0) ?? [];
+    expect(best[1]).toBeGreaterThan(0.99);
+    expect(best[0]).toBeCloseTo(1 - (best[1] ?? 0), 6);
+    // The same metric with higher-is-better reads the opposite way.
+    const plain = analyseResults({
+      variants: [arm("control", 3000, { refund: 390 }), arm("treatment", 3000, { refund: 300 })],
+      control: "control",
+      conversionEvents: ["refund"],
+      settings: fixed,
+    });
+    expect(verdictOf(plain, progressFor(plain), "running", fixed).tone).toBe("stop");
+  });
+
+  it("reads a lower-is-better revenue primary by the lowest mean", () => {
+    const settings = { ...fixed, lowerIsBetter: ["revenue"] };
+    const revenue = (sum: number, sumSquares: number) => ({ sum, sumSquares, purchasers: 500 });
+    const analysis = analyseResults({
+      variants: [
+        arm("control", 2000, {}, { revenue: revenue(20_000, 1_000_000) }),
+        arm("treatment", 2000, {}, { revenue: revenue(26_000, 1_400_000) }),
+      ],
+      control: "control",
+      conversionEvents: [],
+      settings,
+    });
+    const row = analysis.metrics[0]?.rows[1];
+    expect(analysis.metrics[0]?.metric).toBe("revenue");
+    expect(row?.comparison?.significant).toBe(true);
+    expect(row?.comparison?.absoluteLift).toBeGreaterThan(0);
+    expect(row?.comparison?.chanceToBeatControl).toBeLessThan(0.05);
+    expect(row?.probabilityToBeBest).toBeLessThan(0.05);
+    expect(verdictOf(analysis, progressFor(analysis), "running", settings).tone).toBe("stop");
   });
 
   it("says stop when every treatment is significantly worse", () => {

@@ -52,6 +52,34 @@ describe("sampleSize and estimateDuration", () => {
     expect(estimateDuration({ perVariant: 1000, variants: 2, dailyTraffic: 0 }).days).toBeNull();
   });
 
+  it("estimates the duration from daily traffic when given, keeping perVariant and exact", () => {
+    const plain = sampleSize({ baselineRate: 0.1, minDetectableEffect: 0.1 });
+    expect(plain.perVariant).toBe(14751);
+    expect(plain.duration).toBeNull();
+    const planned = sampleSize({ baselineRate: 0.1, minDetectableEffect: 0.1, dailyTraffic: 1000 });
+    expect(planned.perVariant).toBe(plain.perVariant);
+    expect(planned.exact).toBe(plain.exact);
+    // Two arms by default: 2 × 14751 = 29502 participants at 1000 a day.
+    expect(planned.duration).toEqual({ totalNeeded: 29502, remaining: 29502, days: 30 });
+    const threeArms = sampleSize({
+      baselineRate: 0.1,
+      minDetectableEffect: 0.1,
+      dailyTraffic: 1000,
+      variants: 3,
+      enrolled: 20_000,
+    });
+    expect(threeArms.duration).toEqual(
+      estimateDuration({ perVariant: 14751, variants: 3, dailyTraffic: 1000, enrolled: 20_000 }),
+    );
+    expect(threeArms.duration?.days).toBe(25);
+    expect(
+      sampleSize({ baselineRate: 0.1, minDetectableEffect: 0.1, dailyTraffic: 0 }).duration?.days,
+    ).toBeNull();
+    expect(() => sampleSize({ baselineRate: 0.1, minDetectableEffect: 0.1, dailyTraffic: -5 })).toThrow(
+      RangeError,
+    );
+  });
+
   it("shows 'too little data' below the minimum sample", () => {
     expect(MIN_SAMPLE_PER_ARM).toBeGreaterThan(0);
     expect(hasEnoughData([{ n: MIN_SAMPLE_PER_ARM }, { n: MIN_SAMPLE_PER_ARM }])).toBe(true);

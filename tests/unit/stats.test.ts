@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  DEFAULT_ALPHA,
   type Interval,
   meanTest,
   proportionTest,
@@ -85,22 +86,37 @@ describe("reference vectors (stats-reference.json)", () => {
   });
 
   it.each(reference.proportionTest.map((vector, i) => [i, vector] as const))(
-    "proportionTest #%i matches the README formulas (delta-method relative interval)",
+    "proportionTest #%i matches the README formulas with the issue's plain call",
     (_, { input, expected }) => {
-      const result = proportionTest(input.control, input.treatment, {
-        alpha: input.alpha,
-        relativeInterval: "delta",
-      });
+      // Only the issue's own option, and only when the vector needs it: the defaults must match.
+      const result =
+        input.alpha === DEFAULT_ALPHA
+          ? proportionTest(input.control, input.treatment)
+          : proportionTest(input.control, input.treatment, { alpha: input.alpha });
       expectMatches(result, expected);
+      expect(result.ciRelativeMethod).toBe(expected.ciRelative === null ? null : "delta");
       expect(result.sequential).toBe(false);
       expect(result.undefinedReason).toBe(expected.relativeLift === null ? "control-rate-zero" : null);
     },
   );
 
+  it("vector #1's delta interval crosses −100%, and the plain call still returns it as defined", () => {
+    const vector = reference.proportionTest[1];
+    const deltaInterval = vector?.expected.ciRelative as [number, number];
+    expect(deltaInterval[0]).toBeLessThan(-1);
+    const result = proportionTest({ n: 20, conversions: 2 }, { n: 20, conversions: 5 });
+    expect(result.ciRelativeMethod).toBe("delta");
+    expectClose(result.ciRelative?.[0], deltaInterval[0]);
+    expectClose(result.ciRelative?.[1], deltaInterval[1]);
+  });
+
   it.each(reference.proportionTest.map((vector, i) => [i, vector] as const))(
-    "proportionTest #%i with the default interval choice differs only where delta crosses −100%%",
+    'proportionTest #%i with relativeInterval "auto" differs only where delta crosses −100%%',
     (_, { input, expected }) => {
-      const result = proportionTest(input.control, input.treatment, { alpha: input.alpha });
+      const result = proportionTest(input.control, input.treatment, {
+        alpha: input.alpha,
+        relativeInterval: "auto",
+      });
       const deltaInterval = expected.ciRelative as number[] | null;
       if (deltaInterval !== null && (deltaInterval[0] as number) < -1) {
         expect(result.ciRelativeMethod).toBe("log-ratio");
@@ -179,19 +195,21 @@ describe("proportionTest edge cases", () => {
     expectFiniteOrNull(lower);
   });
 
-  it("a treatment with no conversions gets a one-sided log-ratio interval from −100%", () => {
-    const result = proportionTest({ n: 200, conversions: 20 }, { n: 200, conversions: 0 });
+  it('a treatment with no conversions gets a one-sided log-ratio interval from −100% with "auto"', () => {
+    const result = proportionTest(
+      { n: 200, conversions: 20 },
+      { n: 200, conversions: 0 },
+      { relativeInterval: "auto" },
+    );
     expect(result.relativeLift).toBe(-1);
     expect(result.ciRelativeMethod).toBe("log-ratio");
     const [lower, upper] = result.ciRelative as Interval;
     expect(lower).toBe(-1);
     expect(upper).toBeGreaterThan(-1);
     expect(upper).toBeLessThan(0);
-    const delta = proportionTest(
-      { n: 200, conversions: 20 },
-      { n: 200, conversions: 0 },
-      { relativeInterval: "delta" },
-    );
+    // The default is the README's delta method, which collapses to the point here.
+    const delta = proportionTest({ n: 200, conversions: 20 }, { n: 200, conversions: 0 });
+    expect(delta.ciRelativeMethod).toBe("delta");
     expect(delta.ciRelative).toEqual([-1, -1]);
   });
 
@@ -311,16 +329,17 @@ describe("meanTest edge cases", () => {
     expect(result.pValue).toBeLessThan(0.001);
   });
 
-  it("switches to the log-ratio interval when the delta interval would cross −100%", () => {
-    const result = meanTest({ n: 8, mean: 2, variance: 9 }, { n: 8, mean: 0.5, variance: 1 });
+  it('switches to the log-ratio interval with "auto" when the delta interval would cross −100%', () => {
+    const result = meanTest(
+      { n: 8, mean: 2, variance: 9 },
+      { n: 8, mean: 0.5, variance: 1 },
+      { relativeInterval: "auto" },
+    );
     expect(result.ciRelativeMethod).toBe("log-ratio");
     expect((result.ciRelative as Interval)[0]).toBeGreaterThan(-1);
     expect(contains(result.ciRelative, result.relativeLift)).toBe(true);
-    const delta = meanTest(
-      { n: 8, mean: 2, variance: 9 },
-      { n: 8, mean: 0.5, variance: 1 },
-      { relativeInterval: "delta" },
-    );
+    const delta = meanTest({ n: 8, mean: 2, variance: 9 }, { n: 8, mean: 0.5, variance: 1 });
+    expect(delta.ciRelativeMethod).toBe("delta");
     expect((delta.ciRelative as Interval)[0]).toBeLessThan(-1);
   });
 });

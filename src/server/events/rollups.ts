@@ -1,15 +1,34 @@
-import type { PrismaClient } from "@/generated/prisma/client";
+import type { Prisma, PrismaClient } from "@/generated/prisma/client";
 import { logger } from "../logger";
 
 /** Arbitrary, fixed: the advisory lock that keeps concurrent refreshes from racing. */
 const ROLLUP_LOCK_KEY = 74_627_101;
 
 /**
+ * The `conversions` key under which a row keeps its flagged subjects (assigned that day, seen in
+ * another variant). Conversion event names are snake_case, so no event can take this key.
+ */
+export const FLAGGED_KEY = "$flagged";
+
+/**
  * Recomputes `experiment_rollups_daily` from the event store for every day on or after `since`
- * (a full rebuild when omitted). Exposures are deduplicated events already, so they add up; a
- * converter is counted on the day of their first conversion (per event and phase), so days add up
- * to exact unique converters. Safe with several instances: one refresh at a time, by advisory
- * lock; the others skip. Returns the rows written, or null when another refresh held the lock.
+ * (a full rebuild when omitted). Every figure is the event-store results' figure split by day, so
+ * the days of a phase add up to exactly what the results read from the raw events:
+ * - subjects are the assignment ledger's, keyed by the experiment's scope (a team test's
+ *   subject is the team, whoever in it converted), and credited to the variant they were assigned;
+ * - `assignments` by day assigned, `exposures` by day first exposed (the ledger's stamp);
+ * - per conversion event: `count` events, `converters` on the day of a subject's first conversion,
+ *   `exposedConverters` on the later of that day and the subject's first exposure (the day they
+ *   join the exposure-based analysis);
+ * - `revenue` and `revenueSquares` for every assigned subject, and for exposed ones
+ *   `exposedRevenue` and `exposedRevenueSquares` in the `purchase` entry. A square does not split
+ *   by day, so each day adds (the subject's revenue so far)² − (before that day)²: the days
+ *   telescope to the square of each subject's total.
+ * A figure lands on the day it changes, so refreshing recent days keeps the totals exact. Flags
+ * are the exception (an assignment is flagged any time, and flagged again later), so they are
+ * recounted for every day on each refresh, by day assigned, under FLAGGED_KEY.
+ * Safe with several instances: one refresh at a time, by advisory lock; the others skip. Returns
+ * the rows written, or null when another refresh held the lock.
  */
 export async function refreshRollups(db: PrismaClient, since?: Date, slug?: string): Promise<number | null> {
   const from = since ?? new Date(0);
@@ -23,13 +42,17 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
       if (!lock?.locked) return null;
       await tx.$executeRaw`delete from "experiment_rollups_daily"
         where "day" >= ${from}::date and (${only}::text is null or "experimentSlug" = ${only})`;
-      return tx.$executeRaw`
-        with exposures as (
-          select "occurredAt"::date as day, "experimentSlug" as slug, coalesce("phase", 1) as phase, "variant", count(*)::int as n
-          from "Event"
-          where "name" = 'experiment_viewed' and "experimentSlug" is not null and "variant" is not null
-            and "occurredAt" >= ${from}::date and (${only}::text is null or "experimentSlug" = ${only})
-          group by 1, 2, 3, 4
+      const written = await tx.$executeRaw`
+        with scopes as (
+          select "slug", "metadata"->>'scope' as scope
+          from "Feature"
+          where ${only}::text is null or "slug" = ${only}
+        ),
+        ledger as (
+          select a."experimentSlug" as slug, a."phase", a."variant", a."firstExposedAt"::date as exposed_day,
+            case s.scope when 'user' then a."userId" when 'team' then a."teamId" when 'visitor' then a."visitorId" end
+              as subject
+          from "ExperimentVariant" a join scopes s on s."slug" = a."experimentSlug"
         ),
         assigned as (
           select "assignedAt"::date as day, "experimentSlug" as slug, "phase", "variant", count(*)::int as n
@@ -37,48 +60,91 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
           where "assignedAt" >= ${from}::date and (${only}::text is null or "experimentSlug" = ${only})
           group by 1, 2, 3, 4
         ),
+        exposures as (
+          select "firstExposedAt"::date as day, "experimentSlug" as slug, "phase", "variant", count(*)::int as n
+          from "ExperimentVariant"
+          where "firstExposedAt" >= ${from}::date and (${only}::text is null or "experimentSlug" = ${only})
+          group by 1, 2, 3, 4
+        ),
         conversions as (
-          select "experimentSlug" as slug, coalesce("phase", 1) as phase, "variant",
-            "properties"->>'conversion_event' as event, "occurredAt",
-            coalesce("userId", "teamId", "visitorId") as subject,
-            case when jsonb_typeof("properties"->'value') = 'number' then ("properties"->>'value')::float8
-                 when ("properties"->>'value') ~ '^-?[0-9]+(\\.[0-9]+)?$' then ("properties"->>'value')::float8
+          select e."experimentSlug" as slug, coalesce(e."phase", 1) as phase,
+            e."properties"->>'conversion_event' as event, e."occurredAt"::date as day,
+            case s.scope when 'user' then e."userId" when 'team' then e."teamId" when 'visitor' then e."visitorId" end
+              as subject,
+            case when jsonb_typeof(e."properties"->'value') = 'number' then (e."properties"->>'value')::float8
+                 when (e."properties"->>'value') ~ '^-?[0-9]+(\\.[0-9]+)?$' then (e."properties"->>'value')::float8
                  else 0 end as value,
-            "properties"->>'currency' as currency
-          from "Event"
-          where "name" = 'experiment_conversion' and "experimentSlug" is not null and "variant" is not null
-            and (${only}::text is null or "experimentSlug" = ${only})
+            e."properties"->>'currency' as currency
+          from "Event" e join scopes s on s."slug" = e."experimentSlug"
+          where e."name" = 'experiment_conversion' and e."properties"->>'conversion_event' is not null
+        ),
+        subject_days as (
+          select c.slug, c.phase, l."variant", c.event, c.subject, l.exposed_day, c.day,
+            count(*)::int as n, sum(c.value) as value, max(c.currency) as currency
+          from conversions c
+          join ledger l on l.slug = c.slug and l."phase" = c.phase and l.subject = c.subject
+          group by 1, 2, 3, 4, 5, 6, 7
         ),
         firsts as (
-          select slug, phase, variant, event, subject, min("occurredAt")::date as day
-          from conversions group by 1, 2, 3, 4, 5
+          select slug, phase, variant, event, exposed_day, min(day) as day
+          from subject_days group by slug, phase, variant, event, subject, exposed_day
         ),
         per_event as (
-          select c.day, c.slug, c.phase, c.variant, c.event, c.n, c.revenue, c.currency,
-            coalesce(f.converters, 0) as converters
+          select day, slug, phase, variant, event, sum(n)::int as n, sum(converters)::int as converters,
+            sum(exposed_converters)::int as exposed_converters, max(currency) as currency
           from (
-            select "occurredAt"::date as day, slug, phase, variant, event, count(*)::int as n,
-              sum(value) as revenue, max(currency) as currency
-            from conversions where "occurredAt" >= ${from}::date group by 1, 2, 3, 4, 5
-          ) c
-          left join (
-            select day, slug, phase, variant, event, count(*)::int as converters
-            from firsts group by 1, 2, 3, 4, 5
-          ) f using (day, slug, phase, variant, event)
+            select day, slug, phase, variant, event, n, 0 as converters, 0 as exposed_converters, currency
+            from subject_days
+            union all
+            select day, slug, phase, variant, event, 0, 1, 0, null from firsts
+            union all
+            select greatest(day, exposed_day), slug, phase, variant, event, 0, 0, 1, null
+            from firsts where exposed_day is not null
+          ) figures
+          where day >= ${from}::date
+          group by 1, 2, 3, 4, 5
+        ),
+        purchases as (
+          select slug, phase, variant, subject, exposed_day, day, value
+          from subject_days where event = 'purchase'
+        ),
+        revenue as (
+          select day, slug, phase, variant, sum(value) as revenue, sum(value * (2 * so_far - value)) as squares
+          from (
+            select *, sum(value) over (partition by slug, phase, subject order by day) as so_far from purchases
+          ) running
+          where day >= ${from}::date
+          group by 1, 2, 3, 4
+        ),
+        exposed_purchases as (
+          select greatest(day, exposed_day) as day, slug, phase, variant, subject, sum(value) as value
+          from purchases where exposed_day is not null
+          group by 1, 2, 3, 4, 5
+        ),
+        exposed_revenue as (
+          select day, slug, phase, variant, sum(value) as revenue, sum(value * (2 * so_far - value)) as squares
+          from (
+            select *, sum(value) over (partition by slug, phase, subject order by day) as so_far
+            from exposed_purchases
+          ) running
+          where day >= ${from}::date
+          group by 1, 2, 3, 4
         ),
         per_variant as (
-          select day, slug, phase, variant,
-            jsonb_object_agg(event, jsonb_build_object('count', n, 'converters', converters)) as conversions,
-            sum(case when event = 'purchase' then revenue else 0 end) as revenue, max(currency) as currency
-          from per_event group by 1, 2, 3, 4
-        ),
-        squares as (
-          select day, slug, phase, variant, sum(v * v) as sq
-          from (
-            select "occurredAt"::date as day, slug, phase, variant, subject, sum(value) as v
-            from conversions where event = 'purchase' and "occurredAt" >= ${from}::date
-            group by 1, 2, 3, 4, 5
-          ) per_subject
+          select p.day, p.slug, p.phase, p.variant,
+            jsonb_object_agg(
+              p.event,
+              jsonb_build_object('count', p.n, 'converters', p.converters, 'exposedConverters', p.exposed_converters)
+                || case when p.event = 'purchase' then jsonb_build_object(
+                     'exposedRevenue', coalesce(x.revenue, 0), 'exposedRevenueSquares', coalesce(x.squares, 0))
+                   else '{}'::jsonb end
+            ) as conversions,
+            max(p.currency) as currency
+          from per_event p
+          -- Every exposed purchase day is a day the purchase entry exists: a purchase that day, or
+          -- the exposure day, when the subject becomes an exposed purchaser.
+          left join exposed_revenue x on p.event = 'purchase'
+            and x.day = p.day and x.slug = p.slug and x.phase = p.phase and x.variant = p.variant
           group by 1, 2, 3, 4
         ),
         days as (
@@ -90,15 +156,50 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
           ("day", "experimentSlug", "phase", "variant", "assignments", "exposures", "conversions", "revenue",
            "revenueSquares", "currency", "updatedAt")
         select d.day, d.slug, d.phase, d.variant, coalesce(a.n, 0), coalesce(e.n, 0),
-          coalesce(v.conversions, '{}'::jsonb), coalesce(v.revenue, 0), coalesce(s.sq, 0), v.currency, now()
+          coalesce(v.conversions, '{}'::jsonb), coalesce(r.revenue, 0), coalesce(r.squares, 0), v.currency, now()
         from days d
         left join assigned a using (day, slug, phase, variant)
         left join exposures e using (day, slug, phase, variant)
         left join per_variant v using (day, slug, phase, variant)
-        left join squares s using (day, slug, phase, variant)`;
+        left join revenue r using (day, slug, phase, variant)`;
+      await recountFlags(tx, only);
+      return written;
     },
     { timeout: 120_000 },
   );
+}
+
+/**
+ * Flagged subjects per day assigned, over every day: an old assignment can be flagged today. Only
+ * rows whose count changed are written; a day with flags but no row yet gets one.
+ */
+async function recountFlags(tx: Prisma.TransactionClient, only: string | null): Promise<void> {
+  await tx.$executeRaw`
+    with flags as (
+      select "assignedAt"::date as day, "experimentSlug" as slug, "phase", "variant", count(*)::int as n
+      from "ExperimentVariant"
+      where "metadata"->>'seenInOtherVariant' is not null
+        and (${only}::text is null or "experimentSlug" = ${only})
+      group by 1, 2, 3, 4
+    )
+    insert into "experiment_rollups_daily" ("day", "experimentSlug", "phase", "variant", "conversions", "updatedAt")
+    select day, slug, phase, variant, jsonb_build_object(${FLAGGED_KEY}::text, n), now() from flags
+    on conflict ("day", "experimentSlug", "phase", "variant") do update
+      set "conversions" = "experiment_rollups_daily"."conversions" || excluded."conversions", "updatedAt" = now()
+      where "experiment_rollups_daily"."conversions"->${FLAGGED_KEY}::text
+        is distinct from excluded."conversions"->${FLAGGED_KEY}::text`;
+  await tx.$executeRaw`
+    update "experiment_rollups_daily" r
+    set "conversions" = r."conversions" - ${FLAGGED_KEY}::text, "updatedAt" = now()
+    where r."conversions"->${FLAGGED_KEY}::text is not null
+      and (${only}::text is null or r."experimentSlug" = ${only})
+      and not exists (
+        -- A range on assignedAt, not a cast, so the (experimentSlug, assignedAt) index reads one day.
+        select 1 from "ExperimentVariant" a
+        where a."experimentSlug" = r."experimentSlug" and a."assignedAt" >= r."day" and a."assignedAt" < r."day" + 1
+          and a."phase" = r."phase" and a."variant" = r."variant"
+          and a."metadata"->>'seenInOtherVariant' is not null
+      )`;
 }
 
 /**

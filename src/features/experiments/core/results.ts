@@ -88,6 +88,11 @@ export type MetricResult = {
   metric: string;
   kind: MetricKind;
   role: "primary" | "secondary" | "guardrail";
+  /**
+   * A fall is the good news (refunds, churn): chance to beat control and probability to be best
+   * are then about being lower, while lifts keep their arithmetic sign.
+   */
+  lowerIsBetter: boolean;
   rows: MetricRow[];
 };
 
@@ -162,7 +167,26 @@ function compare(
   settings: AnalysisSettings,
   alpha: number,
 ): RawComparison {
-  const options = { alpha, sequential: settings.sequential, sequentialTuning: settings.sequentialTuning };
+  const comparison = compareHigherIsBetter(metric, control, treatment, settings, alpha);
+  if (!settings.lowerIsBetter.includes(metric) || comparison.chanceToBeatControl === null) return comparison;
+  // The posteriors are continuous, so "lower than control" is the complement of "higher".
+  return { ...comparison, chanceToBeatControl: 1 - comparison.chanceToBeatControl };
+}
+
+function compareHigherIsBetter(
+  metric: string,
+  control: VariantAggregate,
+  treatment: VariantAggregate,
+  settings: AnalysisSettings,
+  alpha: number,
+): RawComparison {
+  const options = {
+    alpha,
+    sequential: settings.sequential,
+    sequentialTuning: settings.sequentialTuning,
+    // The page shows small samples too, where a delta interval below −100% would be nonsense.
+    relativeInterval: "auto" as const,
+  };
   const nc = populationSize(control, settings.population);
   const nt = populationSize(treatment, settings.population);
   if (metric === REVENUE_METRIC) {
@@ -234,19 +258,23 @@ function pick(result: Omit<RawComparison, "cuped"> & Record<string, unknown>): R
 function bestOf(metric: string, variants: VariantAggregate[], settings: AnalysisSettings) {
   const sizes = variants.map((variant) => populationSize(variant, settings.population));
   if (sizes.some((n) => n === 0)) return null;
+  // Best means lowest when a fall is good: the lowest mean is the highest negated one, and the
+  // lowest rate the highest rate of non-conversion (Beta(1 + c, 1 + n − c) mirrors exactly).
+  const lower = settings.lowerIsBetter.includes(metric);
   if (metric === REVENUE_METRIC) {
     return probabilityToBeBestNormal(
       variants.map((variant, index) => {
         const { mean, variance } = revenueMoments(variant.revenue, sizes[index] ?? 0);
-        return { mean, se: Math.sqrt(variance / (sizes[index] ?? 1)) };
+        return { mean: lower ? -mean : mean, se: Math.sqrt(variance / (sizes[index] ?? 1)) };
       }),
     );
   }
   return probabilityToBeBest(
-    variants.map((variant, index) => ({
-      n: sizes[index] ?? 0,
-      conversions: Math.min(sizes[index] ?? 0, variant.converters[metric] ?? 0),
-    })),
+    variants.map((variant, index) => {
+      const n = sizes[index] ?? 0;
+      const conversions = Math.min(n, variant.converters[metric] ?? 0);
+      return { n, conversions: lower ? n - conversions : conversions };
+    }),
   );
 }
 
@@ -320,7 +348,7 @@ export function analyseResults(input: AnalyseInput): ResultsAnalysis {
         comparison: full,
       };
     });
-    return { metric, kind, role, rows };
+    return { metric, kind, role, lowerIsBetter: settings.lowerIsBetter.includes(metric), rows };
   });
 
   const observed = input.variants.map((variant) => populationSize(variant, settings.population));
@@ -336,9 +364,7 @@ export function analyseResults(input: AnalyseInput): ResultsAnalysis {
     sequential: settings.sequential,
     correction: settings.correction,
     intervalAlpha,
-    enoughData: hasEnoughData(
-      input.variants.map((variant) => ({ n: populationSize(variant, settings.population) })),
-    ),
+    enoughData: enoughDataFor(input.variants, primaryMetricOf(settings, input.conversionEvents), settings),
     metrics,
     srm: {
       ...srm,
@@ -348,6 +374,22 @@ export function analyseResults(input: AnalyseInput): ResultsAnalysis {
     exposureLoss: exposureLossOf(input.variants),
     flaggedSubjects: input.variants.reduce((sum, variant) => sum + variant.flagged, 0),
   };
+}
+
+/**
+ * The "too little data" gate: every arm needs MIN_SAMPLE_PER_ARM participants and, when the
+ * primary metric is a conversion, the arms together MIN_TOTAL_CONVERSIONS of its converters; a
+ * handful of conversions swings the lift wildly whatever the sample size.
+ */
+function enoughDataFor(variants: VariantAggregate[], primary: string, settings: AnalysisSettings): boolean {
+  return hasEnoughData(
+    variants.map((variant) => {
+      const n = populationSize(variant, settings.population);
+      return primary === REVENUE_METRIC
+        ? { n }
+        : { n, conversions: Math.min(n, variant.converters[primary] ?? 0) };
+    }),
+  );
 }
 
 /** Above this share of assigned subjects without an exposure, the page warns. */

@@ -1,6 +1,6 @@
 import type { AnalysisSettings, ExperimentStatus } from "./config";
 import type { MetricResult, MetricRow, ResultsAnalysis } from "./results";
-import { estimateDuration, sampleSize } from "./stats";
+import { sampleSize } from "./stats";
 
 /** How far the test is towards the sample it needs to detect the minimum effect. */
 export type Progress = {
@@ -61,16 +61,14 @@ export function planProgress(input: {
       note: "The minimum detectable effect would push the rate past 100%; choose a smaller one.",
     };
   }
-  const { perVariant } = sampleSize({
+  const { perVariant, duration } = sampleSize({
     baselineRate,
     minDetectableEffect: input.settings.minDetectableEffect,
     alpha: input.analysis.intervalAlpha,
     power: input.settings.power,
-  });
-  const duration = estimateDuration({
-    perVariant,
-    variants: rows.length,
     dailyTraffic,
+    variants: rows.length,
+    // The smallest arm sets the pace: counting the others' surplus would promise an early finish.
     enrolled: smallestArm * rows.length,
   });
   return {
@@ -78,7 +76,7 @@ export function planProgress(input: {
     baselineRate,
     neededPerVariant: perVariant,
     share: Math.min(1, smallestArm / perVariant),
-    daysRemaining: smallestArm >= perVariant ? 0 : duration.days === null ? null : Math.ceil(duration.days),
+    daysRemaining: smallestArm >= perVariant ? 0 : (duration?.days ?? null),
     note: null,
   };
 }
@@ -193,12 +191,13 @@ function readVerdict(
   }
   const treatments = primary.rows.filter((row) => !row.isControl && row.comparison);
   const undefinedRow = treatments.find((row) => row.comparison?.relativeLift === null);
+  // A significant rise of a lower-is-better metric (refunds, churn) is a loss, not a win.
+  const direction = primary.lowerIsBetter ? -1 : 1;
+  const gain = (row: MetricRow) => direction * Math.sign(row.comparison?.absoluteLift ?? 0);
   const winners = treatments
-    .filter((row) => row.comparison?.significant && (row.comparison.absoluteLift ?? 0) > 0)
+    .filter((row) => row.comparison?.significant && gain(row) > 0)
     .sort((a, b) => (b.probabilityToBeBest ?? 0) - (a.probabilityToBeBest ?? 0));
-  const losers = treatments.filter(
-    (row) => row.comparison?.significant && (row.comparison.absoluteLift ?? 0) < 0,
-  );
+  const losers = treatments.filter((row) => row.comparison?.significant && gain(row) < 0);
   const summarize = (row: MetricRow) => {
     const lift = row.comparison?.relativeLift ?? null;
     const liftText =

@@ -3,6 +3,7 @@ import { CONVERSION_EVENT } from "@/features/experiments/core/events";
 import { PURCHASE_EVENT } from "@/features/experiments/core/orders";
 import type { CovariateSums, RevenueAggregate } from "@/features/experiments/core/results";
 import { Prisma, type PrismaClient } from "@/generated/prisma/client";
+import { FLAGGED_KEY } from "@/server/events/rollups";
 
 /** The client or a transaction: the service reads every figure from one snapshot. */
 type QueryClient = Pick<PrismaClient, "$queryRaw" | "experimentVariant">;
@@ -28,8 +29,19 @@ export type RollupTotals = {
   variant: string;
   assigned: number;
   exposed: number;
+  flagged: number;
+  /** Every assigned subject's purchases. */
   revenue: number;
   revenueSquares: number;
+  /** Exposed subjects' purchases only. */
+  exposedRevenue: number;
+  exposedRevenueSquares: number;
+};
+export type RollupConverters = {
+  variant: string;
+  event: string;
+  converters: number;
+  exposedConverters: number;
 };
 export type DailyPoint = { day: string; variant: string; exposures: number; converters: number };
 
@@ -142,35 +154,57 @@ export class ResultsQueries {
       group by 1`;
   }
 
-  /** Per variant totals over the phase's daily rollups: participants, exposures and revenue. */
+  /**
+   * Per variant totals over the phase's daily rollups: participants, exposures, flagged subjects
+   * and revenue, for all assigned subjects and for the exposed ones.
+   */
   async rollupTotals(slug: string, phase: number): Promise<RollupTotals[]> {
     return this.db.$queryRaw`
       select "variant", coalesce(sum("assignments"), 0)::int as "assigned", coalesce(sum("exposures"), 0)::int as "exposed",
-        coalesce(sum("revenue"), 0)::float8 as "revenue", coalesce(sum("revenueSquares"), 0)::float8 as "revenueSquares"
+        coalesce(sum(("conversions"->>${FLAGGED_KEY}::text)::int), 0)::int as "flagged",
+        coalesce(sum("revenue"), 0)::float8 as "revenue", coalesce(sum("revenueSquares"), 0)::float8 as "revenueSquares",
+        coalesce(sum(("conversions"->'purchase'->>'exposedRevenue')::float8), 0)::float8 as "exposedRevenue",
+        coalesce(sum(("conversions"->'purchase'->>'exposedRevenueSquares')::float8), 0)::float8 as "exposedRevenueSquares"
       from "experiment_rollups_daily"
       where "experimentSlug" = ${slug} and "phase" = ${phase}
       group by 1`;
   }
 
-  /** Large tests: converters from the daily rollups (a converter counts on their first day). */
-  async convertersFromRollups(
-    slug: string,
-    phase: number,
-  ): Promise<{ variant: string; event: string; converters: number }[]> {
+  /** Large tests: unique converters per event from the daily rollups, all assigned and exposed only. */
+  async convertersFromRollups(slug: string, phase: number): Promise<RollupConverters[]> {
     return this.db.$queryRaw`
-      select r."variant", c.key as "event", sum((c.value->>'converters')::int)::int as "converters"
+      select r."variant", c.key as "event", sum((c.value->>'converters')::int)::int as "converters",
+        coalesce(sum((c.value->>'exposedConverters')::int), 0)::int as "exposedConverters"
       from "experiment_rollups_daily" r, jsonb_each(r."conversions") c
-      where r."experimentSlug" = ${slug} and r."phase" = ${phase}
+      where r."experimentSlug" = ${slug} and r."phase" = ${phase} and c.key <> ${FLAGGED_KEY}::text
       group by 1, 2`;
   }
 
-  /** Exposures and first-time converters of one event per day and variant, from the rollups. */
-  async daily(slug: string, phase: number, event: string | null): Promise<DailyPoint[]> {
+  /**
+   * Whether every rollup row of the experiment has the per-exposure figures: rows an older
+   * version wrote count converters whether or not they were exposed.
+   */
+  async rollupsCurrent(slug: string): Promise<boolean> {
+    const [row] = await this.db.$queryRaw<{ stale: boolean }[]>`
+      select exists (
+        select 1 from "experiment_rollups_daily" r, jsonb_each(r."conversions") c
+        where r."experimentSlug" = ${slug} and c.key <> ${FLAGGED_KEY}::text
+          and c.value->'exposedConverters' is null
+      ) as "stale"`;
+    return !row?.stale;
+  }
+
+  /**
+   * Exposures and new converters of one event per day and variant, from the rollups; exposed
+   * converters for the exposure-based analysis, so the last cumulative point is the table's rate.
+   */
+  async daily(scope: ResultsScope, event: string | null): Promise<DailyPoint[]> {
+    const figure = scope.exposedOnly ? "exposedConverters" : "converters";
     return this.db.$queryRaw`
       select to_char(r."day", 'YYYY-MM-DD') as "day", r."variant", r."exposures"::int as "exposures",
-        coalesce((r."conversions"->${event ?? ""}->>'converters')::int, 0) as "converters"
+        coalesce((r."conversions"->${event ?? ""}::text->>${figure}::text)::int, 0) as "converters"
       from "experiment_rollups_daily" r
-      where r."experimentSlug" = ${slug} and r."phase" = ${phase}
+      where r."experimentSlug" = ${scope.slug} and r."phase" = ${scope.phase}
       order by r."day", r."variant"`;
   }
 }

@@ -15,9 +15,9 @@ import type { ExperimentRecord } from "./lifecycle-service";
 import { type DailyPoint, ResultsQueries, type ResultsScope } from "./results-queries";
 
 /**
- * Above this many assignments in a phase, every figure comes from the daily rollups: converters
- * there count whether or not the subject was exposed, and CUPED and flagged subjects need the
- * event store, so only large tests (where that is noise against speed) read them.
+ * Above this many assignments in a phase, every figure comes from the daily rollups: the same
+ * counts as the event store's, except that CUPED needs each subject's purchase history, so only
+ * large tests (where its variance reduction is worth less than the speed) read them.
  */
 export const ROLLUP_THRESHOLD = 250_000;
 
@@ -79,11 +79,18 @@ export class ResultsService {
     if (!Number.isInteger(phase) || phase < 1 || phase > experiment.config.phase) {
       throw new ExperimentError("PHASE_NOT_FOUND", `Experiment "${slug}" has no phase ${phase}.`);
     }
-    const rolled = await new ResultsQueries(this.db).rollupTotals(slug, phase);
-    const large = rolled.reduce((sum, row) => sum + row.assigned, 0) > this.rollupThreshold;
-    // Large tests read the rollups as the scheduler left them (minutes old); small ones are exact
-    // to the last event.
-    if (!large) await this.refreshRecentRollups(slug);
+    const queries = new ResultsQueries(this.db);
+    const rolled = await queries.rollupTotals(slug, phase);
+    let large = rolled.reduce((sum, row) => sum + row.assigned, 0) > this.rollupThreshold;
+    if (!(await queries.rollupsCurrent(slug))) {
+      // Rows from before the rollups split converters by exposure would bias exposure-based
+      // results: rebuild this experiment's once, and read the event store if that cannot run now.
+      if (!(await this.rebuildRollups(slug))) large = false;
+    } else if (!large) {
+      // Large tests read the rollups as the scheduler left them (minutes old); small ones are
+      // exact to the last event.
+      await this.refreshRecentRollups(slug);
+    }
     // One snapshot for every figure on the page. Hash joins only: the event store is read in
     // bulk, and fresh tables without statistics (PGlite never auto-analyzes) would otherwise
     // tempt the planner into a nested loop over every subject.
@@ -105,20 +112,22 @@ export class ResultsService {
   ): Promise<Omit<VariantAggregate, "weight">[]> {
     const { slug, phase } = scope;
     if (large) {
-      const [totals, converters] = [
-        await queries.rollupTotals(slug, phase),
-        await queries.convertersFromRollups(slug, phase),
-      ];
+      const totals = await queries.rollupTotals(slug, phase);
+      // The population's converters, as the event store counts them: exposed subjects only by default.
+      const converters = (await queries.convertersFromRollups(slug, phase)).map((entry) => ({
+        variant: entry.variant,
+        event: entry.event,
+        converters: scope.exposedOnly ? entry.exposedConverters : entry.converters,
+      }));
       return totals.map((row) => ({
         variant: row.variant,
         assigned: row.assigned,
         exposed: row.exposed,
-        // Not kept in the rollups: the event-store path reports subjects seen in two variants.
-        flagged: 0,
+        flagged: row.flagged,
         converters: convertersOf(converters, row.variant),
         revenue: {
-          sum: row.revenue,
-          sumSquares: row.revenueSquares,
+          sum: scope.exposedOnly ? row.exposedRevenue : row.revenue,
+          sumSquares: scope.exposedOnly ? row.exposedRevenueSquares : row.revenueSquares,
           purchasers:
             converters.find((entry) => entry.variant === row.variant && entry.event === PURCHASE_EVENT)
               ?.converters ?? 0,
@@ -194,7 +203,7 @@ export class ResultsService {
 
     const primary = metricsToShow(settings, config.conversionEvents)[0];
     const seriesMetric = primary && primary.metric !== "revenue" ? primary.metric : null;
-    const daily = await queries.daily(slug, phase, seriesMetric);
+    const daily = await queries.daily(scope, seriesMetric);
     return {
       slug,
       status: config.status,
@@ -212,6 +221,16 @@ export class ResultsService {
       series: cumulativeSeries(daily, names),
       seriesMetric,
     };
+  }
+
+  /** A full rebuild of one experiment's rollups; false when it could not run now. */
+  private async rebuildRollups(slug: string): Promise<boolean> {
+    try {
+      return (await refreshRollups(this.db, undefined, slug)) !== null;
+    } catch (error) {
+      logger.warn("rollup rebuild before results failed", { error: String(error) });
+      return false;
+    }
   }
 
   /** Today's and yesterday's rollups, so the chart includes the latest events. */

@@ -41,9 +41,9 @@ export function welchDegreesOfFreedom(control: MeanArm, treatment: MeanArm): num
  * Welch's t-test on the difference of two means (definitions: shared/vectors/README.md):
  * se² = vc/nc + vt/nt, Welch–Satterthwaite degrees of freedom, two-sided p from Student's t,
  * ciAbsolute = diff ∓ t(df, 1 − alpha/2)·se, relativeLift = mt/mc − 1 with the delta-method
- * interval sqrt(vt/(nt·mc²) + mt²·vc/(nc·mc⁴)) (log-ratio when that would cross −100% and both
- * means are positive), chanceToBeatControl = Φ(diff/se). With `sequential`, GrowthBook's
- * always-valid intervals and p-value replace the t-based ones.
+ * interval sqrt(vt/(nt·mc²) + mt²·vc/(nc·mc⁴)) (with `relativeInterval: "auto"`, log-ratio where
+ * that would cross −100% and both means are positive), chanceToBeatControl = Φ(diff/se). With
+ * `sequential`, GrowthBook's always-valid intervals and p-value replace the t-based ones.
  * Nulls: an empty arm nulls everything ("empty-arm"); an arm of one participant has no variance,
  * so only the lifts are given ("too-little-data"); a zero control mean nulls the relative lift.
  */

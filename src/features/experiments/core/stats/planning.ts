@@ -8,15 +8,31 @@ export type SampleSizeInput = {
   minDetectableEffect: number;
   alpha?: number;
   power?: number;
+  /** Participants enrolled per day across all variants; when given, the result has a duration. */
+  dailyTraffic?: number;
+  /** Arms sharing that traffic, control included; default 2. */
+  variants?: number;
+  /** Participants enrolled so far (all arms); default 0. */
+  enrolled?: number;
+};
+
+export type DurationEstimate = { totalNeeded: number; remaining: number; days: number | null };
+
+export type SampleSizeResult = {
+  perVariant: number;
+  exact: number;
+  /** Time to the planned sample (see `estimateDuration`); null when no daily traffic was given. */
+  duration: DurationEstimate | null;
 };
 
 /**
  * Participants per variant for a two-sided two-proportion z-test (definitions:
  * shared/vectors/README.md): p2 = p1(1 + m), p̄ = (p1 + p2)/2,
  * n = (z(1 − α/2)·sqrt(2p̄(1 − p̄)) + z(power)·sqrt(p1(1 − p1) + p2(1 − p2)))² / (p2 − p1)²;
- * perVariant = ceil(n), exact = n. Throws RangeError on inputs with no answer.
+ * perVariant = ceil(n), exact = n. With `dailyTraffic`, also the days to that sample over
+ * `variants` arms. Throws RangeError on inputs with no answer.
  */
-export function sampleSize(input: SampleSizeInput): { perVariant: number; exact: number } {
+export function sampleSize(input: SampleSizeInput): SampleSizeResult {
   const { baselineRate: p1, minDetectableEffect } = input;
   const alpha = input.alpha ?? DEFAULT_ALPHA;
   const power = input.power ?? 0.8;
@@ -34,7 +50,17 @@ export function sampleSize(input: SampleSizeInput): { perVariant: number; exact:
     normalQuantile(1 - alpha / 2) * Math.sqrt(2 * meanRate * (1 - meanRate)) +
     normalQuantile(power) * Math.sqrt(p1 * (1 - p1) + p2 * (1 - p2));
   const exact = (numerator * numerator) / ((p2 - p1) * (p2 - p1));
-  return { perVariant: Math.ceil(exact), exact };
+  const perVariant = Math.ceil(exact);
+  const duration =
+    input.dailyTraffic === undefined
+      ? null
+      : estimateDuration({
+          perVariant,
+          variants: input.variants ?? 2,
+          dailyTraffic: input.dailyTraffic,
+          enrolled: input.enrolled,
+        });
+  return { perVariant, exact, duration };
 }
 
 export type DurationInput = {
@@ -50,11 +76,7 @@ export type DurationInput = {
  * Time to the planned sample: totalNeeded = perVariant·variants, remaining = what is still
  * missing, days = ceil(remaining/dailyTraffic) (0 when reached, null when there is no traffic).
  */
-export function estimateDuration(input: DurationInput): {
-  totalNeeded: number;
-  remaining: number;
-  days: number | null;
-} {
+export function estimateDuration(input: DurationInput): DurationEstimate {
   const { perVariant, variants, dailyTraffic } = input;
   const enrolled = input.enrolled ?? 0;
   for (const [name, value] of Object.entries({ perVariant, variants, dailyTraffic, enrolled })) {

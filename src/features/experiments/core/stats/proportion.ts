@@ -29,9 +29,10 @@ export type ProportionTestResult = {
  * Two-proportion comparison of a conversion metric (definitions: shared/vectors/README.md):
  * rates c/n; unpooled z-test se = sqrt(pc(1−pc)/nc + pt(1−pt)/nt); pValue = 2·(1 − Φ(|pt − pc|/se))
  * (1 if se = 0 and the rates are equal, else 0); ciAbsolute = lift ∓ z(1 − alpha/2)·se;
- * relativeLift = pt/pc − 1 with the delta-method interval (log-ratio when that would cross −100%,
- * see `relativeInterval`); chanceToBeatControl = P(θt > θc) under Beta(1 + c, 1 + n − c)
- * posteriors, exact. With `sequential`, intervals and p-value are GrowthBook's always-valid ones.
+ * relativeLift = pt/pc − 1 with the delta-method interval (with `relativeInterval: "auto"`,
+ * log-ratio where that would cross −100%, see `relativeInterval`); chanceToBeatControl =
+ * P(θt > θc) under Beta(1 + c, 1 + n − c) posteriors, exact. With `sequential`, intervals and
+ * p-value are GrowthBook's always-valid ones.
  * Nulls: an empty arm nulls everything but the other arm's rate; a 0% control nulls the relative lift.
  */
 export function proportionTest(

@@ -17,10 +17,10 @@ export type StatsOptions = {
   sequential?: boolean;
   sequentialTuning?: number;
   /**
-   * How `ciRelative` is built. "auto" (default): the delta method, switching to the log-ratio
-   * interval when the delta interval would cross −100% (an impossible lift for non-negative
-   * metrics, typical of small samples). "delta": always the delta method, as the reference
-   * vectors define it.
+   * How `ciRelative` is built. "delta" (default): the delta method, as shared/vectors/README.md
+   * defines it, so a plain call reproduces the reference vectors. "auto": the delta method,
+   * switching to the log-ratio interval when the delta interval would cross −100% (an impossible
+   * lift for non-negative metrics, typical of small samples); the results page asks for it.
    */
   relativeInterval?: "auto" | "delta";
 };
@@ -53,7 +53,7 @@ export function resolveOptions(opts: StatsOptions = {}): ResolvedOptions {
     alpha,
     sequential: opts.sequential ?? false,
     sequentialTuning,
-    relativeInterval: opts.relativeInterval ?? "auto",
+    relativeInterval: opts.relativeInterval ?? "delta",
   };
 }
 
