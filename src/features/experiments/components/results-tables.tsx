@@ -19,7 +19,7 @@ function totalCell(metric: MetricResult, row: MetricRow): string {
   return metric.kind === "revenue" ? money(row.total) : row.total.toLocaleString("en");
 }
 
-function LiftCell({ row }: { row: MetricRow }) {
+function LiftCell({ row, lowerIsBetter }: { row: MetricRow; lowerIsBetter: boolean }) {
   const comparison = row.comparison;
   if (!comparison) return <span className="muted">baseline</span>;
   if (comparison.relativeLift === null) {
@@ -29,7 +29,9 @@ function LiftCell({ row }: { row: MetricRow }) {
       </span>
     );
   }
-  const tone = comparison.significant ? (comparison.relativeLift > 0 ? "ok-text" : "error") : "";
+  // Green means better: a rise, or a fall for a metric where lower is better (refunds, latency).
+  const better = lowerIsBetter ? comparison.relativeLift < 0 : comparison.relativeLift > 0;
+  const tone = comparison.significant ? (better ? "ok-text" : "error") : "";
   return (
     <span className={tone}>
       <strong>{signedPercent(comparison.relativeLift)}</strong>{" "}
@@ -80,7 +82,7 @@ export function ResultsTables({ metrics }: { metrics: MetricResult[] }) {
                     <td>{totalCell(metric, row)}</td>
                     <td>{valueCell(metric, row)}</td>
                     <td>
-                      <LiftCell row={row} />
+                      <LiftCell row={row} lowerIsBetter={metric.lowerIsBetter} />
                     </td>
                     <td>{row.comparison ? chance(row.comparison.chanceToBeatControl) : "—"}</td>
                     <td>{chance(row.probabilityToBeBest)}</td>
