@@ -92,6 +92,12 @@ export const envSchema = z.object({
    */
   RATE_LIMIT_ASSIGNMENTS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   RATE_LIMIT_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /**
+   * How many proxies on public addresses stand in front of Verdict and append to X-Forwarded-For
+   * (see clientIp in rate-limit.ts). 1 suits the usual single reverse proxy or load balancer; 0
+   * ignores X-Forwarded-For and X-Real-IP, for instances reachable without a proxy.
+   */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
 });
 
 export type Env = z.infer<typeof envSchema>;

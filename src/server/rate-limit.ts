@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { getEnv } from "./env";
 
 /**
@@ -108,13 +109,69 @@ async function storeFor(options: RateLimiterOptions): Promise<RateLimiter> {
   return new RedisRateLimiter({ ...options, connection: sharedRedisConnection(redisUrl) });
 }
 
+/** "203.0.113.9:51234" and "[2001:db8::1]:443" (some load balancers add the port) to bare addresses. */
+function bareAddress(entry: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(entry);
+  if (bracketed?.[1]) return bracketed[1];
+  const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(entry);
+  return v4WithPort?.[1] ?? entry;
+}
+
 /**
- * The caller's address as the nearest proxy reports it (first X-Forwarded-For hop). Only
- * trustworthy behind a proxy that overwrites the header: see docs/DEPLOYMENT.md.
+ * Loopback, link-local and private (unique-local) addresses: Express's `loopback, linklocal,
+ * uniquelocal`. Such an address in X-Forwarded-For is a hop inside your own network (the load
+ * balancer in front of the reverse proxy, a sidecar), never the internet client being limited.
  */
-export function clientIp(headers: Headers): string {
-  const forwarded = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  return forwarded || headers.get("x-real-ip")?.trim() || "unknown";
+export function isInternalAddress(address: string): boolean {
+  const version = isIP(address);
+  if (version === 4) {
+    const [a = 0, b = 0] = address.split(".").map(Number);
+    return (
+      a === 10 ||
+      a === 127 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254)
+    );
+  }
+  if (version !== 6) return false;
+  const lower = address.toLowerCase();
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(lower);
+  if (mapped?.[1]) return isInternalAddress(mapped[1]);
+  return lower === "::1" || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower);
+}
+
+/**
+ * The caller's address, for per-address limits. X-Forwarded-For is a list every proxy appends
+ * the address it saw to: a client can put anything at its start, but nothing after what your
+ * first proxy appended. So it is read from the right: internal hops ({@link isInternalAddress})
+ * are skipped, then `trustedHops` counts the proxies on public addresses, and the address that
+ * many steps in is the client. With the default 1, that is what the one reverse proxy or load
+ * balancer in front wrote, whatever the client sent; a CDN in front of it makes 2. With fewer
+ * public entries than that (a client on your own network), the left-most entry is used.
+ * Without X-Forwarded-For, X-Real-IP (which nginx overwrites). With 0, neither header is read:
+ * for instances reachable without a proxy, where both are the client's own words; every request
+ * then counts as `unknown`. See docs/DEPLOYMENT.md.
+ */
+export function clientIp(headers: Headers, trustedHops = getEnv().TRUSTED_PROXY_HOPS): string {
+  if (trustedHops <= 0) return "unknown";
+  const hops = (headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((entry) => bareAddress(entry.trim()))
+    // Garbage and RFC 7239's "unknown" are no address to key on, wherever they are.
+    .filter((entry) => isIP(entry) !== 0);
+  if (!hops.length) {
+    const realIp = bareAddress(headers.get("x-real-ip")?.trim() ?? "");
+    return isIP(realIp) ? realIp : "unknown";
+  }
+  let remaining = trustedHops;
+  for (let index = hops.length - 1; index >= 0; index -= 1) {
+    const hop = hops[index] as string;
+    if (isInternalAddress(hop)) continue;
+    remaining -= 1;
+    if (remaining === 0) return hop;
+  }
+  return hops[0] as string;
 }
 
 export class RateLimitedError extends Error {

@@ -296,6 +296,107 @@ describe.each(databaseKinds())("assignment service on %s", (kind) => {
     expect(again[userTest]).toMatchObject({ variant: null, reason: "missing-subject" });
   });
 
+  it("getVariants also takes one { kind, id } subject and a list of slugs (the issue's form)", async () => {
+    const visitorTest = await createExperiment(services);
+    const userTest = await createExperiment(services, { scope: "user" });
+    const subject = { kind: "visitor", id: "v-subject-form" } as const;
+
+    const first = await services.assignments.getVariants(subject, [visitorTest]);
+    expect(Object.keys(first)).toEqual([visitorTest]);
+    expect(first[visitorTest]).toMatchObject({ reason: "assigned", isNewAssignment: true });
+    expect(["control", "treatment"]).toContain(first[visitorTest]?.variant);
+    expect(await rowsOf(visitorTest)).toMatchObject([{ visitorId: "v-subject-form" }]);
+
+    // The same subject through every other shape sees the same stored row.
+    const asIds = await services.assignments.getVariants({ visitorId: "v-subject-form" }, [visitorTest]);
+    expect(asIds[visitorTest]).toMatchObject({ variant: first[visitorTest]?.variant, reason: "sticky" });
+    const withOptions = await services.assignments.getVariants(subject, { slugs: [visitorTest, userTest] });
+    expect(withOptions[visitorTest]).toMatchObject({
+      variant: first[visitorTest]?.variant,
+      reason: "sticky",
+    });
+    expect(withOptions[userTest]).toMatchObject({ variant: null, reason: "missing-subject" });
+    const everything = await services.assignments.getVariants(subject);
+    expect(everything[visitorTest]?.reason).toBe("sticky");
+    expect(everything[userTest]?.reason).toBe("missing-subject");
+
+    const user = await services.assignments.getVariants({ kind: "user", id: "u-subject-form" }, [userTest]);
+    expect(user[userTest]).toMatchObject({ reason: "assigned", isNewAssignment: true });
+    expect((await rowsOf(userTest)).map((row) => row.userId)).toEqual(["u-subject-form"]);
+  });
+
+  it("getVariants with a subject passes attributes to targeting in either form", async () => {
+    const slug = await createExperiment(services, { scope: "team", targetingRules: { plans: ["teams"] } });
+    const team = { kind: "team", id: "team-subject-form" } as const;
+    expect(
+      (await services.assignments.getVariants(team, [slug], { plan: "individual" }))[slug],
+    ).toMatchObject({
+      variant: null,
+      reason: "not-targeted",
+    });
+    expect(
+      (await services.assignments.getVariants(team, { slugs: [slug], attributes: { plan: "teams" } }))[slug]
+        ?.reason,
+    ).toBe("assigned");
+    await expect(
+      services.assignments.getVariants({ kind: "org", id: "x" } as never, [slug]),
+    ).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it("a running experiment whose Feature row is disabled serves nobody and stores nothing", async () => {
+    const slug = await createExperiment(services);
+    const enrolled = await services.assignments.getVariantForVisitor(slug, "v-before-off");
+    expect(enrolled.reason).toBe("assigned");
+    // Switched off behind the lifecycle's back (a kill switch, a manual edit): metadata still says running.
+    await test.db.feature.update({ where: { slug }, data: { enabled: false } });
+    services.catalog.invalidate();
+    for (const id of ["v-before-off", "v-while-off"]) {
+      expect(await services.assignments.getVariantForVisitor(slug, id)).toMatchObject({
+        variant: null,
+        reason: "not-running",
+        isNewAssignment: false,
+      });
+      expect(await services.assignments.peekVariant(slug, { kind: "visitor", id })).toMatchObject({
+        variant: null,
+        reason: "not-running",
+      });
+    }
+    const batch = await services.assignments.getVariants({ visitorId: "v-batch-off" }, [slug]);
+    expect(batch[slug]).toMatchObject({ variant: null, reason: "not-running" });
+    expect((await rowsOf(slug)).map((row) => row.visitorId)).toEqual(["v-before-off"]);
+
+    // Switched on again, the enrolled subject is back on their variant.
+    await test.db.feature.update({ where: { slug }, data: { enabled: true } });
+    services.catalog.invalidate();
+    expect(await services.assignments.getVariantForVisitor(slug, "v-before-off")).toMatchObject({
+      variant: enrolled.variant,
+      reason: "sticky",
+    });
+  });
+
+  it("a paused experiment (disabled by design) still serves its enrolled subjects", async () => {
+    const slug = await createExperiment(services);
+    const kept = await services.assignments.getVariantForVisitor(slug, "v-paused-kept");
+    await services.lifecycle.transition(slug, "pause", ADMIN);
+    expect((await test.db.feature.findUniqueOrThrow({ where: { slug } })).enabled).toBe(false);
+    expect(
+      await services.assignments.getVariants({ kind: "visitor", id: "v-paused-kept" }, [slug]),
+    ).toMatchObject({
+      [slug]: { variant: kept.variant, reason: "sticky" },
+    });
+  });
+
+  it("peekVariant does not invent a variant for a random experiment's unenrolled subject", async () => {
+    const slug = await createExperiment(services, { assignmentType: "random" });
+    const peeked = await services.assignments.peekVariant(slug, { kind: "visitor", id: "v-peek-random" });
+    expect(peeked).toMatchObject({ variant: null, reason: "would-assign-randomly", isControl: false });
+    expect(await rowsOf(slug)).toHaveLength(0);
+    const real = await services.assignments.getVariantForVisitor(slug, "v-peek-random");
+    expect(
+      await services.assignments.peekVariant(slug, { kind: "visitor", id: "v-peek-random" }),
+    ).toMatchObject({ variant: real.variant, reason: "sticky" });
+  });
+
   it("peekVariant tells what a subject would get without enrolling them", async () => {
     const slug = await createExperiment(services);
     const peeked = await services.assignments.peekVariant(slug, { kind: "visitor", id: "v-peek" });
@@ -306,6 +407,43 @@ describe.each(databaseKinds())("assignment service on %s", (kind) => {
     expect((await services.assignments.peekVariant(slug, { kind: "visitor", id: "v-peek" })).reason).toBe(
       "sticky",
     );
+  });
+
+  it("reports stored metadata that parses field by field but cannot be served, by name", async () => {
+    const good = await createExperiment(services);
+    const broken = uniqueSlug("unservable");
+    await test.db.feature.create({
+      data: {
+        slug: broken,
+        type: "EXPERIMENT",
+        enabled: true,
+        metadata: {
+          variants: [
+            { name: "blue", percentage: 100 },
+            { name: "green", percentage: 50 },
+          ],
+          scope: "visitor",
+          status: "concluded",
+          winnerVariant: "nope",
+        },
+      },
+    });
+    services.catalog.invalidate();
+    try {
+      const error = await services.assignments.getVariantForVisitor(broken, "v-1").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidExperimentConfigError);
+      expect((error as InvalidExperimentConfigError).issues).toEqual([
+        'variants: Exactly one variant is named "control" (found 0).',
+        "variants: Percentages must add up to 100 (they add up to 150).",
+        'winnerVariant: The winner "nope" is not a variant of this experiment (blue, green).',
+      ]);
+      const all = await services.assignments.getVariants({ visitorId: "v-unservable" });
+      expect(all[broken]).toMatchObject({ variant: null, reason: "invalid-config" });
+      expect(all[good]?.reason).toBe("assigned");
+    } finally {
+      await test.db.feature.delete({ where: { slug: broken } });
+      services.catalog.invalidate();
+    }
   });
 
   it("reports bad stored configuration by name, without breaking other experiments", async () => {

@@ -1,17 +1,24 @@
+import { randomUUID } from "node:crypto";
 import type { Session } from "next-auth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { createTRPCHttpHandler } from "@/server/api/http";
 import { DEMO_TEAM_ID, seedDatabase } from "@/server/seed";
-import { createTestDatabase, type TestDatabase } from "./databases";
+import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
 import { createExperiment, servicesFor } from "./experiments-fixture";
 
 /** A tRPC (superjson) response body, typed loosely: the tests assert its shape. */
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field below
 type TrpcBody = Record<string, any>;
 
-/** The public tRPC API over real HTTP semantics (Request in, Response out), on PGlite. */
-describe("public experiments API", () => {
+/**
+ * The public tRPC API over real HTTP semantics (Request in, Response out), on each database. The
+ * rate limiters live in the router module, shared by both runs in this process, so each run
+ * floods its own addresses and visitor ids.
+ */
+describe.each(databaseKinds())("public experiments API on %s", (kind) => {
+  const own = (name: string) => `${name}-${kind}`;
+  const octet = kind === "pglite" ? 77 : 78;
   let test: TestDatabase;
   let services: ExperimentServices;
   let session: Session | null = null;
@@ -19,17 +26,18 @@ describe("public experiments API", () => {
     path: string,
     input: unknown,
     ip?: string,
+    headers?: Record<string, string>,
   ) => Promise<{ status: number; body: TrpcBody; headers: Headers }>;
 
   beforeAll(async () => {
-    test = await createTestDatabase("pglite");
+    test = await createTestDatabase(kind);
     await seedDatabase(test.db, { adminPassword: "admin-password", memberPassword: "member-password" });
     services = servicesFor(test);
     const handler = createTRPCHttpHandler({ getSession: async () => session, experiments: services });
-    call = async (path, input, ip = "203.0.113.1") => {
+    call = async (path, input, ip = "203.0.113.1", headers = {}) => {
       const url = new URL(`http://localhost/api/trpc/${path}`);
       if (input !== undefined) url.searchParams.set("input", JSON.stringify({ json: input }));
-      const response = await handler(new Request(url, { headers: { "x-forwarded-for": ip } }));
+      const response = await handler(new Request(url, { headers: { "x-forwarded-for": ip, ...headers } }));
       return { status: response.status, body: await response.json(), headers: response.headers };
     };
   });
@@ -109,7 +117,7 @@ describe("public experiments API", () => {
     for (let i = 0; i < 301 && last.status === 200; i += 1) {
       last = await call(
         "experiments.getVariant",
-        { slug: "landing-hero", visitorId: "visitor-flood" },
+        { slug: "landing-hero", visitorId: own("visitor-flood") },
         `198.51.100.${i % 250}`,
       );
     }
@@ -120,18 +128,67 @@ describe("public experiments API", () => {
       (
         await call(
           "experiments.getVariant",
-          { slug: "landing-hero", visitorId: "visitor-calm" },
+          { slug: "landing-hero", visitorId: own("visitor-calm") },
           "198.51.100.1",
         )
       ).status,
     ).toBe(200);
   });
 
+  it("counts the per-visitor limit on the visitor cookie, so inventing a visitorId per call does not reset it", async () => {
+    const cookie = { cookie: `verdict_vid=${randomUUID()}` };
+    let status = 200;
+    let count = 0;
+    while (status === 200 && count < 310) {
+      const input = { slug: "landing-hero", visitorId: own(`made-up-${count}`) };
+      status = (await call("experiments.getVariant", input, `198.18.${octet}.${count % 250}`, cookie)).status;
+      count += 1;
+    }
+    expect(status).toBe(429);
+    expect(count).toBe(301);
+    // Another browser is not affected.
+    const other = { cookie: `verdict_vid=${randomUUID()}` };
+    const calm = await call(
+      "experiments.getVariant",
+      { slug: "landing-hero", visitorId: own("calm-2") },
+      undefined,
+      other,
+    );
+    expect(calm.status).toBe(200);
+  });
+
+  it("still counts the visitorId sent when each call arrives with a fresh cookie, as proxy.ts mints them", async () => {
+    let status = 200;
+    let count = 0;
+    while (status === 200 && count < 310) {
+      const fresh = { cookie: `verdict_vid=${randomUUID()}` };
+      const input = { slug: "landing-hero", visitorId: own("same-visitor") };
+      status = (await call("experiments.getVariant", input, `198.19.${octet}.${count % 250}`, fresh)).status;
+      count += 1;
+    }
+    expect(status).toBe(429);
+    expect(count).toBe(301);
+  });
+
+  it("lists a running experiment switched off as not active", async () => {
+    const slug = await createExperiment(services);
+    const active = async () =>
+      (await call("experiments.listActiveExperiments", undefined)).body.result.data.json.map(
+        (experiment: { slug: string }) => experiment.slug,
+      );
+    expect(await active()).toContain(slug);
+    await test.db.feature.update({ where: { slug }, data: { enabled: false } });
+    services.catalog.invalidate();
+    expect(await active()).not.toContain(slug);
+    const served = await call("experiments.getVariant", { slug, visitorId: own("visitor-off") });
+    expect(served.body.result.data.json).toMatchObject({ variant: null, reason: "not-running" });
+  });
+
   it("rate-limits per client IP", async () => {
     let status = 200;
     let count = 0;
     while (status === 200 && count < 1300) {
-      status = (await call("experiments.listActiveExperiments", undefined, "192.0.2.77")).status;
+      status = (await call("experiments.listActiveExperiments", undefined, `192.0.2.${octet}`)).status;
       count += 1;
     }
     expect(status).toBe(429);

@@ -77,6 +77,16 @@ describe.each(databaseKinds())("targeting preview and slug checks on %s", (kind)
     expect(await test.db.experimentVariant.count({ where: { experimentSlug: slug } })).toBe(0);
   });
 
+  it("says a random experiment's variant is not determined until the subject is first served", async () => {
+    const slug = await createExperiment(services, { scope: "team", assignmentType: "random" });
+    const ask = () =>
+      services.targetingPreview.preview({ slug, rules: {}, subject: { kind: "team", id: DEMO_TEAM_ID } });
+    expect((await ask()).wouldGet).toEqual({ variant: null, reason: "would-assign-randomly" });
+    expect(await test.db.experimentVariant.count({ where: { experimentSlug: slug } })).toBe(0);
+    const served = await services.assignments.getVariantForTeam(slug, DEMO_TEAM_ID);
+    expect((await ask()).wouldGet).toEqual({ variant: served.variant, reason: "sticky" });
+  });
+
   it("knows which slugs are taken, by experiments and flags alike", async () => {
     await test.db.feature.create({ data: { slug: "dark-mode-flag", type: "FLAG" } });
     expect(await services.admin.slugAvailable("landing-hero")).toBe(false);

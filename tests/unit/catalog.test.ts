@@ -88,4 +88,34 @@ describe("ExperimentCatalog", () => {
       /^Experiment "bad-one" has an invalid configuration: /,
     );
   });
+
+  it("sets aside metadata whose fields parse but cannot be served, naming each problem", async () => {
+    const unservable = {
+      ...valid,
+      variants: [
+        { name: "a", percentage: 100 },
+        { name: "b", percentage: 50 },
+      ],
+      winnerVariant: "nope",
+    };
+    const catalog = new ExperimentCatalog(async () => [
+      stored("good-one", valid),
+      stored("unservable", unservable),
+    ]);
+    const snapshot = await catalog.getSnapshot();
+    expect([...snapshot.experiments.keys()]).toEqual(["good-one"]);
+    const error = snapshot.broken.get("unservable")?.error;
+    expect(error?.slug).toBe("unservable");
+    expect(error?.issues).toEqual([
+      'variants: Exactly one variant is named "control" (found 0).',
+      "variants: Percentages must add up to 100 (they add up to 150).",
+      'winnerVariant: The winner "nope" is not a variant of this experiment (a, b).',
+    ]);
+  });
+
+  it("keeps the row's enabled flag beside the configuration", async () => {
+    const catalog = new ExperimentCatalog(async () => [{ ...stored("switched-off", valid), enabled: false }]);
+    const experiment = (await catalog.getSnapshot()).experiments.get("switched-off");
+    expect(experiment).toMatchObject({ enabled: false, config: { status: "running" } });
+  });
 });

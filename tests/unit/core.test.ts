@@ -2,11 +2,15 @@ import { describe, expect, it } from "vitest";
 import {
   assignVariant,
   evaluateTargeting,
+  experimentConfigSchema,
   explainTargeting,
   fnv1a32,
   hash,
+  InvalidExperimentConfigError,
   inNamespace,
   paddedVersionString,
+  parseExperimentConfig,
+  subjectIdSchema,
   validateVariants,
 } from "@/features/experiments/core";
 
@@ -171,5 +175,87 @@ describe("paddedVersionString", () => {
     expect(paddedVersionString("1.10.0") > paddedVersionString("1.9.0")).toBe(true);
     expect(paddedVersionString("v1.0.0") > paddedVersionString("1.0.0-beta")).toBe(true);
     expect(paddedVersionString("1.0.0+build.5")).toBe(paddedVersionString("1.0.0"));
+  });
+});
+
+describe("subjectIdSchema", () => {
+  const problems = (id: string) => {
+    const parsed = subjectIdSchema.safeParse(id);
+    return parsed.success ? [] : parsed.error.issues.map((issue) => issue.message);
+  };
+
+  it("accepts letters, digits and . _ : @ - (uuids, emails, prefixed ids)", () => {
+    for (const id of [
+      "a",
+      "v-123",
+      "8f14e45f-ceea-467f-a0e3-8f7b1c3a2d91",
+      "user@example.com",
+      "org:42.team_7",
+    ])
+      expect(problems(id)).toEqual([]);
+    expect(problems("x".repeat(128))).toEqual([]);
+  });
+
+  it("refuses every other character, naming the allowed ones", () => {
+    for (const id of ["a b", "a/b", "a\\b", "a,b", "a;b", "<script>", "a\nb", "é", "a+b", "a%20b", "a\u0000"])
+      expect(problems(id)).toEqual(["Ids use letters, digits and . _ : @ -"]);
+  });
+
+  it("bounds the length", () => {
+    expect(problems("")).toContain("An id cannot be empty");
+    expect(problems("x".repeat(129))).toEqual(["An id has at most 128 characters"]);
+  });
+});
+
+describe("experimentConfigSchema on stored metadata", () => {
+  const valid = { variants: fiftyFifty, scope: "visitor", status: "running" };
+
+  it("refuses a configuration no experiment can serve, naming every problem", () => {
+    const broken = {
+      ...valid,
+      status: "concluded",
+      variants: [
+        { name: "blue", percentage: 100 },
+        { name: "green", percentage: 50 },
+      ],
+      winnerVariant: "nope",
+    };
+    const error = (() => {
+      try {
+        parseExperimentConfig("bad-meta", broken);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidExperimentConfigError);
+    expect((error as InvalidExperimentConfigError).issues).toEqual([
+      'variants: Exactly one variant is named "control" (found 0).',
+      "variants: Percentages must add up to 100 (they add up to 150).",
+      'winnerVariant: The winner "nope" is not a variant of this experiment (blue, green).',
+    ]);
+    expect((error as Error).message).toMatch(/^Experiment "bad-meta" has an invalid configuration: /);
+  });
+
+  it("accepts a winner that is one of the variants, and no winner", () => {
+    expect(
+      experimentConfigSchema.parse({ ...valid, status: "concluded", winnerVariant: "treatment" }),
+    ).toMatchObject({ winnerVariant: "treatment" });
+    expect(experimentConfigSchema.parse(valid).winnerVariant).toBeNull();
+  });
+
+  it("reports duplicate names once, and shape errors without running the whole-config checks", () => {
+    const duplicates = experimentConfigSchema.safeParse({
+      ...valid,
+      variants: [
+        { name: "control", percentage: 50 },
+        { name: "control", percentage: 50 },
+      ],
+    });
+    expect(duplicates.error?.issues.map((issue) => issue.message)).toEqual([
+      "Variant names must be unique (repeated: control).",
+      'Exactly one variant is named "control" (found 2).',
+    ]);
+    const shape = experimentConfigSchema.safeParse({ ...valid, variants: "fifty-fifty" });
+    expect(shape.error?.issues.map((issue) => issue.path.join("."))).toEqual(["variants"]);
   });
 });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { assignVariant } from "@/features/experiments/core";
 import { type ExperimentConfig, experimentConfigSchema } from "@/features/experiments/core/config";
-import { decideAssignment, phaseSeed, pickWeighted } from "@/features/experiments/core/decide";
+import {
+  decideAssignment,
+  peekAssignment,
+  phaseSeed,
+  pickWeighted,
+  servesStoredAssignments,
+} from "@/features/experiments/core/decide";
 
 const config = (overrides: Partial<ExperimentConfig> = {}): ExperimentConfig =>
   experimentConfigSchema.parse({
@@ -99,6 +105,87 @@ describe("decideAssignment", () => {
     expect(decideAssignment({ slug: "r-test", config: random }, "v", null, {}, () => 0.9).variant).toBe(
       "treatment",
     );
+  });
+});
+
+describe("Feature.enabled", () => {
+  const slug = "kill-test";
+
+  it("a running experiment switched off serves nobody, enrolled or not", () => {
+    const running = config();
+    expect(decideAssignment({ slug, config: running, enabled: false }, "v", null, {}, never)).toEqual({
+      variant: null,
+      reason: "not-running",
+      enroll: false,
+    });
+    expect(decideAssignment({ slug, config: running, enabled: false }, "v", "treatment", {}, never)).toEqual({
+      variant: null,
+      reason: "not-running",
+      enroll: false,
+    });
+    expect(peekAssignment({ slug, config: running, enabled: false }, "v", "treatment", {})).toEqual({
+      variant: null,
+      reason: "not-running",
+    });
+    expect(servesStoredAssignments({ slug, config: running, enabled: false })).toBe(false);
+  });
+
+  it("switched on (or not given) it serves as before", () => {
+    const running = config();
+    for (const enabled of [true, undefined]) {
+      expect(decideAssignment({ slug, config: running, enabled }, "v", "treatment", {}, never).reason).toBe(
+        "sticky",
+      );
+      expect(decideAssignment({ slug, config: running, enabled }, "v", null, {}, never).enroll).toBe(true);
+      expect(servesStoredAssignments({ slug, config: running, enabled })).toBe(true);
+    }
+  });
+
+  it("leaves paused and concluded alone: their rows are disabled by design", () => {
+    const paused = config({ status: "paused" });
+    expect(decideAssignment({ slug, config: paused, enabled: false }, "v", "treatment", {}, never)).toEqual({
+      variant: "treatment",
+      reason: "sticky",
+      enroll: false,
+    });
+    expect(servesStoredAssignments({ slug, config: paused, enabled: false })).toBe(true);
+    const concluded = config({ status: "concluded", winnerVariant: "treatment" });
+    expect(decideAssignment({ slug, config: concluded, enabled: false }, "v", null, {}, never).variant).toBe(
+      "treatment",
+    );
+    expect(servesStoredAssignments({ slug, config: concluded, enabled: false })).toBe(false);
+    expect(servesStoredAssignments({ slug, config: config({ status: "draft" }) })).toBe(false);
+  });
+});
+
+describe("peekAssignment", () => {
+  it("names the hash's variant for a deterministic experiment, the one enrolment would store", () => {
+    for (const id of Array.from({ length: 50 }, (_, i) => `peek-${i}`)) {
+      const experiment = { slug: "p-test", config: config() };
+      expect(peekAssignment(experiment, id, null, {})).toEqual({
+        variant: decideAssignment(experiment, id, null, {}, never).variant,
+        reason: "assigned",
+      });
+    }
+  });
+
+  it("does not guess a RANDOM experiment's draw, and never draws", () => {
+    const random = { slug: "r-test", config: config({ assignmentType: "random" }) };
+    const ids = Array.from({ length: 50 }, (_, i) => `peek-${i}`);
+    for (const id of ids)
+      expect(peekAssignment(random, id, null, {})).toEqual({
+        variant: null,
+        reason: "would-assign-randomly",
+      });
+    // A stored draw is known, and the rules that keep a subject out still say so.
+    expect(peekAssignment(random, "v", "treatment", {})).toEqual({ variant: "treatment", reason: "sticky" });
+    const noTraffic = { slug: "r-test", config: config({ assignmentType: "random", trafficPercent: 0 }) };
+    expect(peekAssignment(noTraffic, "v", null, {})).toEqual({ variant: null, reason: "outside-traffic" });
+    const targeted = {
+      slug: "r-test",
+      config: config({ assignmentType: "random", targetingRules: { plans: ["teams"] } }),
+    };
+    expect(peekAssignment(targeted, "v", null, { plan: "individual" }).reason).toBe("not-targeted");
   });
 });
 

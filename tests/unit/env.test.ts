@@ -1,5 +1,25 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { EnvError, parseEnv } from "@/server/env";
+import { EnvError, envSchema, parseEnv } from "@/server/env";
+
+const repoFile = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+const schemaKeys = Object.keys(envSchema.shape).sort();
+
+/** Variables .env.example sets or shows commented out (`NAME=` or `# NAME=` at a line's start). */
+function exampleKeys(text: string): Set<string> {
+  return new Set([...text.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1] as string));
+}
+
+/** Variables named in backticks in the first column of the README's Configuration table. */
+function readmeConfigurationKeys(text: string): Set<string> {
+  const section = text.split(/^## /m).find((part) => part.startsWith("Configuration\n")) ?? "";
+  const keys = new Set<string>();
+  for (const row of section.split("\n").filter((line) => line.startsWith("| `"))) {
+    const firstCell = row.split("|")[1] ?? "";
+    for (const match of firstCell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)) keys.add(match[1] as string);
+  }
+  return keys;
+}
 
 function problemsOf(source: Record<string, string>): string[] {
   try {
@@ -88,5 +108,42 @@ describe("parseEnv", () => {
     expect(problemsOf({ GOOGLE_CLIENT_ID: "123.apps.googleusercontent.com" })).toEqual([
       "GOOGLE_CLIENT_SECRET is required when GOOGLE_CLIENT_ID is set (Google sign-in)",
     ]);
+  });
+});
+
+describe("every variable is documented", () => {
+  it("in .env.example", () => {
+    const documented = exampleKeys(repoFile(".env.example"));
+    expect(schemaKeys.filter((key) => !documented.has(key))).toEqual([]);
+  });
+
+  it("in the README's Configuration table", () => {
+    const documented = readmeConfigurationKeys(repoFile("README.md"));
+    // Guards the parser itself: a table it cannot read would make the check above vacuous.
+    expect(documented.size).toBeGreaterThan(20);
+    expect(schemaKeys.filter((key) => !documented.has(key))).toEqual([]);
+  });
+
+  it("and nothing documented is missing from the schema", () => {
+    // The test-only and browser-test variables are read by the test tooling, not by env.ts.
+    const toolingOnly = new Set(["TEST_DATABASE_URL"]);
+    const documented = [
+      ...exampleKeys(repoFile(".env.example")),
+      ...readmeConfigurationKeys(repoFile("README.md")),
+    ];
+    expect(
+      [...new Set(documented)].filter((key) => !schemaKeys.includes(key) && !toolingOnly.has(key)),
+    ).toEqual([]);
+  });
+});
+
+describe("public/robots.txt", () => {
+  it("keeps crawlers out of the admin console and the APIs", () => {
+    const rules = repoFile("public/robots.txt")
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith("#"));
+    expect(rules[0]).toBe("User-agent: *");
+    expect(rules).toEqual(expect.arrayContaining(["Disallow: /admin", "Disallow: /api"]));
   });
 });

@@ -95,9 +95,75 @@ describe("REDIS_URL", () => {
 });
 
 describe("clientIp", () => {
-  it("takes the first forwarded hop, then X-Real-IP", () => {
-    expect(clientIp(new Headers({ "x-forwarded-for": "203.0.113.9, 10.0.0.1" }))).toBe("203.0.113.9");
-    expect(clientIp(new Headers({ "x-real-ip": "198.51.100.4" }))).toBe("198.51.100.4");
-    expect(clientIp(new Headers())).toBe("unknown");
+  const from = (forwardedFor: string | null, extra: Record<string, string> = {}) =>
+    new Headers({ ...(forwardedFor === null ? {} : { "x-forwarded-for": forwardedFor }), ...extra });
+
+  it("by default takes what the one proxy in front appended, not what the client wrote first", () => {
+    expect(clientIp(from("203.0.113.9"), 1)).toBe("203.0.113.9");
+    // A client's own X-Forwarded-For comes first; the proxy appends the address it really saw.
+    expect(clientIp(from("1.2.3.4, 203.0.113.9"), 1)).toBe("203.0.113.9");
+    expect(clientIp(from("1.2.3.4, 5.6.7.8, 203.0.113.9"), 1)).toBe("203.0.113.9");
+    // Several header lines count as one list, in order.
+    const lines = new Headers();
+    lines.append("x-forwarded-for", "1.2.3.4");
+    lines.append("x-forwarded-for", "203.0.113.9");
+    expect(clientIp(lines, 1)).toBe("203.0.113.9");
+  });
+
+  it("reads the default from TRUSTED_PROXY_HOPS", () => {
+    const saved = process.env.TRUSTED_PROXY_HOPS;
+    try {
+      delete process.env.TRUSTED_PROXY_HOPS;
+      resetEnvCache();
+      expect(clientIp(from("1.2.3.4, 203.0.113.9"))).toBe("203.0.113.9");
+      process.env.TRUSTED_PROXY_HOPS = "2";
+      resetEnvCache();
+      expect(clientIp(from("198.51.100.4, 1.2.3.4, 203.0.113.9"))).toBe("1.2.3.4");
+      process.env.TRUSTED_PROXY_HOPS = "0";
+      resetEnvCache();
+      expect(clientIp(from("203.0.113.9"))).toBe("unknown");
+    } finally {
+      if (saved === undefined) delete process.env.TRUSTED_PROXY_HOPS;
+      else process.env.TRUSTED_PROXY_HOPS = saved;
+      resetEnvCache();
+    }
+    expect(parseEnv({}).TRUSTED_PROXY_HOPS).toBe(1);
+    expect(() => parseEnv({ TRUSTED_PROXY_HOPS: "-1" })).toThrow(/TRUSTED_PROXY_HOPS/);
+    expect(() => parseEnv({ TRUSTED_PROXY_HOPS: "one" })).toThrow(/TRUSTED_PROXY_HOPS/);
+  });
+
+  it("skips hops on internal addresses: your own load balancer or sidecar is not the client", () => {
+    expect(clientIp(from("203.0.113.9, 10.0.0.1"), 1)).toBe("203.0.113.9");
+    expect(clientIp(from("1.2.3.4, 203.0.113.9, 172.16.4.2, 192.168.1.1, 127.0.0.1"), 1)).toBe("203.0.113.9");
+    expect(clientIp(from("1.2.3.4, 2001:db8::7, fd00::1, fe80::1, ::1"), 1)).toBe("2001:db8::7");
+    expect(clientIp(from("203.0.113.9, ::ffff:10.0.0.1, 169.254.169.254"), 1)).toBe("203.0.113.9");
+    // 172.32/16 and 192.169/16 are public.
+    expect(clientIp(from("1.2.3.4, 172.32.0.1"), 1)).toBe("172.32.0.1");
+    expect(clientIp(from("1.2.3.4, 192.169.0.1"), 1)).toBe("192.169.0.1");
+  });
+
+  it("counts public proxies with more hops (a CDN in front of the load balancer)", () => {
+    expect(clientIp(from("1.2.3.4, 198.51.100.4, 203.0.113.9"), 2)).toBe("198.51.100.4");
+    expect(clientIp(from("1.2.3.4, 198.51.100.4, 203.0.113.9, 10.0.0.1"), 2)).toBe("198.51.100.4");
+    // Fewer public entries than hops: the left-most entry, the furthest anyone reported.
+    expect(clientIp(from("10.1.2.3, 10.0.0.1"), 1)).toBe("10.1.2.3");
+    expect(clientIp(from("203.0.113.9"), 3)).toBe("203.0.113.9");
+  });
+
+  it("ignores ports, garbage and obfuscated entries", () => {
+    expect(clientIp(from("1.2.3.4, 203.0.113.9:51234"), 1)).toBe("203.0.113.9");
+    expect(clientIp(from("1.2.3.4, [2001:db8::7]:443"), 1)).toBe("2001:db8::7");
+    expect(clientIp(from("203.0.113.9, unknown, , not-an-ip"), 1)).toBe("203.0.113.9");
+  });
+
+  it("falls back to X-Real-IP without X-Forwarded-For, then to unknown", () => {
+    expect(clientIp(from(null, { "x-real-ip": "198.51.100.4" }), 1)).toBe("198.51.100.4");
+    expect(clientIp(from("garbage", { "x-real-ip": "198.51.100.4" }), 1)).toBe("198.51.100.4");
+    expect(clientIp(from(null, { "x-real-ip": "not an address" }), 1)).toBe("unknown");
+    expect(clientIp(new Headers(), 1)).toBe("unknown");
+  });
+
+  it("with 0 hops trusts neither header: on an exposed instance both are the client's own words", () => {
+    expect(clientIp(from("203.0.113.9", { "x-real-ip": "198.51.100.4" }), 0)).toBe("unknown");
   });
 });

@@ -114,12 +114,19 @@ export function TargetingPreviewPanel({ slug, rules }: { slug: string; rules: Ta
               {note}
             </p>
           ))}
-          {preview.data.wouldGet && (
-            <p>
-              Under the saved configuration: <strong>{preview.data.wouldGet.variant ?? "no variant"}</strong>{" "}
-              ({preview.data.wouldGet.reason}).
-            </p>
-          )}
+          {preview.data.wouldGet &&
+            (preview.data.wouldGet.reason === "would-assign-randomly" ? (
+              <p>
+                Under the saved configuration: <strong>enrolled, variant drawn at random</strong> when first
+                served (would-assign-randomly).
+              </p>
+            ) : (
+              <p>
+                Under the saved configuration:{" "}
+                <strong>{preview.data.wouldGet.variant ?? "no variant"}</strong> (
+                {preview.data.wouldGet.reason}).
+              </p>
+            ))}
         </div>
       )}
     </section>

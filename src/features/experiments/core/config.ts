@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { targetingRulesSchema } from "./targeting-rules";
+import { validateVariants } from "./variants";
 
 /** Admin console paths under /admin/experiments/ that an experiment slug would shadow. */
 export const RESERVED_SLUGS: readonly string[] = ["new", "subjects", "flags", "delivery"];
@@ -91,27 +92,43 @@ export const EXPERIMENT_CONFIG_VERSION = 1 as const;
  * The one schema of an experiment's configuration: `Feature.metadata` for type EXPERIMENT, the
  * admin forms and the tRPC inputs all parse through it.
  */
-export const experimentConfigSchema = z.object({
-  schemaVersion: z.literal(EXPERIMENT_CONFIG_VERSION).default(EXPERIMENT_CONFIG_VERSION),
-  variants: z.array(variantSchema).min(2).max(20),
-  assignmentType: assignmentTypeSchema.default("deterministic"),
-  scope: experimentScopeSchema,
-  status: experimentStatusSchema.default("draft"),
-  startedAt: isoDate.nullable().default(null),
-  pausedAt: isoDate.nullable().default(null),
-  endedAt: isoDate.nullable().default(null),
-  winnerVariant: variantNameSchema.nullable().default(null),
-  targetingRules: targetingRulesSchema.default({}),
-  trafficPercent: z.number().min(0).max(100).default(100),
-  hashing: hashingModeSchema.default("growthbook-v2"),
-  namespace: namespaceSchema.nullable().default(null),
-  phase: z.number().int().min(1).default(1),
-  setPersonProperty: z.boolean().default(false),
-  conversionEvents: z.array(conversionEventNameSchema).max(50).default([]),
-  /** Lets anyone preview a variant with ?verdict_force= (admins always can). */
-  allowForcedVariants: z.boolean().default(false),
-  analysis: analysisSettingsSchema.default(DEFAULT_ANALYSIS),
-});
+export const experimentConfigSchema = z
+  .object({
+    schemaVersion: z.literal(EXPERIMENT_CONFIG_VERSION).default(EXPERIMENT_CONFIG_VERSION),
+    variants: z.array(variantSchema).min(2).max(20),
+    assignmentType: assignmentTypeSchema.default("deterministic"),
+    scope: experimentScopeSchema,
+    status: experimentStatusSchema.default("draft"),
+    startedAt: isoDate.nullable().default(null),
+    pausedAt: isoDate.nullable().default(null),
+    endedAt: isoDate.nullable().default(null),
+    winnerVariant: variantNameSchema.nullable().default(null),
+    targetingRules: targetingRulesSchema.default({}),
+    trafficPercent: z.number().min(0).max(100).default(100),
+    hashing: hashingModeSchema.default("growthbook-v2"),
+    namespace: namespaceSchema.nullable().default(null),
+    phase: z.number().int().min(1).default(1),
+    setPersonProperty: z.boolean().default(false),
+    conversionEvents: z.array(conversionEventNameSchema).max(50).default([]),
+    /** Lets anyone preview a variant with ?verdict_force= (admins always can). */
+    allowForcedVariants: z.boolean().default(false),
+    analysis: analysisSettingsSchema.default(DEFAULT_ANALYSIS),
+  })
+  // Field by field the shape can be right and the experiment still unservable (no control, a
+  // split that is not 100%, a winner that is no variant): stored metadata is checked as a whole,
+  // the same rules the admin forms apply, so a bad row is reported by name instead of served.
+  .superRefine((config, context) => {
+    for (const problem of validateVariants(config.variants).problems)
+      context.addIssue({ code: "custom", path: ["variants"], message: problem });
+    if (config.winnerVariant !== null && !config.variants.some((v) => v.name === config.winnerVariant)) {
+      const names = config.variants.map((variant) => variant.name).join(", ");
+      context.addIssue({
+        code: "custom",
+        path: ["winnerVariant"],
+        message: `The winner "${config.winnerVariant}" is not a variant of this experiment (${names}).`,
+      });
+    }
+  });
 export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
 export type ExperimentConfigInput = z.input<typeof experimentConfigSchema>;
 

@@ -52,42 +52,58 @@ export function pickWeighted(
   return last?.name ?? "control";
 }
 
+/** What the decision needs to know about a stored experiment. */
+export type DecidableExperiment = {
+  slug: string;
+  config: ExperimentConfig;
+  /**
+   * `Feature.enabled`. Normally true exactly while running; a running experiment whose row says
+   * false has been switched off outside the lifecycle (a kill switch, a manual edit) and must not
+   * serve. Callers without a database row (pure tests, the browser) leave it out: enabled.
+   */
+  enabled?: boolean;
+};
+
 /**
- * What a subject of a stored experiment gets, given the assignment it already has in the
- * current phase (or null). Pure: the caller supplies randomness for RANDOM experiments.
- *
- * Order matters and follows the lifecycle rules: drafts serve nobody; a concluded test serves its
- * winner to everyone; an existing assignment wins while running or paused (sticky, even after the
- * weights changed); a paused test enrolls nobody new; then targeting, namespace and traffic
- * allocation decide whether to enroll, and the hash (or the random draw) picks the variant.
+ * Whether stored assignments of the experiment count now, so reading them is worth a query: a
+ * running experiment that is switched on, or a paused one (paused rows are disabled by design and
+ * keep serving their subjects' variants).
  */
-export function decideAssignment(
-  experiment: { slug: string; config: ExperimentConfig },
+export function servesStoredAssignments(experiment: DecidableExperiment): boolean {
+  const { status } = experiment.config;
+  return status === "paused" || (status === "running" && experiment.enabled !== false);
+}
+
+/** Everything up to the variant choice: either a final decision, or "eligible" with the hash's pick. */
+type Eligibility = { decided: Decision } | { decided: null; hashed: string };
+
+function eligibility(
+  experiment: DecidableExperiment,
   subjectId: string,
   existingVariant: string | null,
   attributes: TargetingAttributes,
-  random: () => number,
-): Decision {
+): Eligibility {
   const { config, slug } = experiment;
+  const none = (reason: AssignmentReason): Eligibility => ({
+    decided: { variant: null, reason, enroll: false },
+  });
   switch (config.status) {
     case "draft":
-      return { variant: null, reason: "not-running", enroll: false };
+      return none("not-running");
     case "concluded":
-      return { variant: config.winnerVariant ?? "control", reason: "concluded", enroll: false };
+      return { decided: { variant: config.winnerVariant ?? "control", reason: "concluded", enroll: false } };
     case "paused":
       return existingVariant
-        ? { variant: existingVariant, reason: "sticky", enroll: false }
-        : { variant: null, reason: "not-running", enroll: false };
+        ? { decided: { variant: existingVariant, reason: "sticky", enroll: false } }
+        : none("not-running");
     case "running":
+      // Switched off: nobody is served, not even enrolled subjects (it is an off switch).
+      if (experiment.enabled === false) return none("not-running");
       break;
   }
-  if (existingVariant) return { variant: existingVariant, reason: "sticky", enroll: false };
-  if (!evaluateTargeting(config.targetingRules, attributes)) {
-    return { variant: null, reason: "not-targeted", enroll: false };
-  }
-  if (config.namespace && !inNamespace(subjectId, config.namespace)) {
-    return { variant: null, reason: "outside-namespace", enroll: false };
-  }
+  if (existingVariant) return { decided: { variant: existingVariant, reason: "sticky", enroll: false } };
+  if (!evaluateTargeting(config.targetingRules, attributes)) return none("not-targeted");
+  if (config.namespace && !inNamespace(subjectId, config.namespace)) return none("outside-namespace");
   // Traffic allocation is always decided by the hash, so a subject left out stays out on every
   // request; only the choice among variants is random for RANDOM experiments.
   const hashed = assignVariant(
@@ -99,9 +115,59 @@ export function decideAssignment(
     },
     subjectId,
   );
-  if (hashed === null) return { variant: null, reason: "outside-traffic", enroll: false };
-  const variant = config.assignmentType === "random" ? pickWeighted(config.variants, random()) : hashed;
+  if (hashed === null) return none("outside-traffic");
+  return { decided: null, hashed };
+}
+
+/**
+ * What a subject of a stored experiment gets, given the assignment it already has in the
+ * current phase (or null). Pure: the caller supplies randomness for RANDOM experiments.
+ *
+ * Order matters and follows the lifecycle rules: drafts (and running experiments switched off)
+ * serve nobody; a concluded test serves its winner to everyone; an existing assignment wins while
+ * running or paused (sticky, even after the weights changed); a paused test enrolls nobody new;
+ * then targeting, namespace and traffic allocation decide whether to enroll, and the hash (or the
+ * random draw) picks the variant.
+ */
+export function decideAssignment(
+  experiment: DecidableExperiment,
+  subjectId: string,
+  existingVariant: string | null,
+  attributes: TargetingAttributes,
+  random: () => number,
+): Decision {
+  const outcome = eligibility(experiment, subjectId, existingVariant, attributes);
+  if (outcome.decided) return outcome.decided;
+  const { config } = experiment;
+  const variant =
+    config.assignmentType === "random" ? pickWeighted(config.variants, random()) : outcome.hashed;
   return { variant, reason: "assigned", enroll: true };
+}
+
+/**
+ * Why a peek shows what it shows. `would-assign-randomly`: the subject would be enrolled, but in a
+ * RANDOM experiment the variant is drawn at enrolment, so no variant can be named in advance.
+ */
+export type PeekReason = AssignmentReason | "would-assign-randomly";
+
+export type Peek = { variant: string | null; reason: PeekReason };
+
+/**
+ * What {@link decideAssignment} would do, without drawing or enrolling: the same rules, and the
+ * hash's pick for deterministic experiments (which is exactly what enrolment would store).
+ */
+export function peekAssignment(
+  experiment: DecidableExperiment,
+  subjectId: string,
+  existingVariant: string | null,
+  attributes: TargetingAttributes,
+): Peek {
+  const outcome = eligibility(experiment, subjectId, existingVariant, attributes);
+  if (outcome.decided) return { variant: outcome.decided.variant, reason: outcome.decided.reason };
+  // Any variant named here would be a guess that the draw at enrolment can contradict.
+  if (experiment.config.assignmentType === "random")
+    return { variant: null, reason: "would-assign-randomly" };
+  return { variant: outcome.hashed, reason: "assigned" };
 }
 
 /** A uniform number in [0, 1) from the platform's cryptographic generator (browser and Node). */

@@ -1,5 +1,12 @@
 import { InvalidExperimentConfigError } from "@/features/experiments/core/config";
-import { type AssignmentReason, cryptoRandom, decideAssignment } from "@/features/experiments/core/decide";
+import {
+  type AssignmentReason,
+  cryptoRandom,
+  decideAssignment,
+  type PeekReason,
+  peekAssignment,
+  servesStoredAssignments,
+} from "@/features/experiments/core/decide";
 import type { TargetingAttributes } from "@/features/experiments/core/targeting-rules";
 import { logger } from "@/server/logger";
 import type { CatalogExperiment, CatalogSnapshot, ExperimentCatalog } from "./catalog";
@@ -17,7 +24,29 @@ export type AssignmentResult = {
   phase: number | null;
 };
 
+/**
+ * A peek's answer: like an assignment, except that for a subject a RANDOM experiment would enroll
+ * the variant is null with reason `would-assign-randomly` (it is drawn only at enrolment).
+ */
+export type PeekResult = Omit<AssignmentResult, "reason"> & { reason: PeekReason };
+
+export type GetVariantsOptions = { slugs?: readonly string[]; attributes?: TargetingAttributes };
+
 type Deps = { random?: () => number };
+
+const SUBJECT_KINDS: readonly string[] = ["user", "team", "visitor"];
+
+/** A `{ kind, id }` subject, as opposed to a request's `{ userId, teamId, visitorId }`. */
+function isSubject(value: Subject | SubjectIds): value is Subject {
+  return "kind" in value && "id" in value;
+}
+
+function idsOf(subject: Subject): SubjectIds {
+  if (!SUBJECT_KINDS.includes(subject.kind) || typeof subject.id !== "string")
+    // Read as ids it would match nothing, and every experiment would quietly say missing-subject.
+    throw new TypeError(`Not a subject: ${JSON.stringify(subject)}`);
+  return { [subjectColumn(subject.kind)]: subject.id };
+}
 
 /**
  * Serves variants. Reads configurations from the in-memory catalog, so a returning subject costs
@@ -73,28 +102,51 @@ export class AssignmentService {
     return result(slug, winner.variant, "sticky", config.phase);
   }
 
-  /** What the subject has or would get, without enrolling them: previews, support, analysis. */
+  /**
+   * What the subject has or would get, without enrolling them: previews, support, analysis. A
+   * subject a RANDOM experiment would enroll has no variant yet (`would-assign-randomly`).
+   */
   async peekVariant(
     slug: string,
     subject: Subject,
     attributes: TargetingAttributes = {},
-  ): Promise<AssignmentResult> {
+  ): Promise<PeekResult> {
     const experiment = await this.requireExperiment(slug, subject);
     if (!experiment) return result(slug, null, "unknown-experiment", null);
     const existing = await this.existingVariant(experiment, subject);
-    // A random experiment's unenrolled subject has no variant yet: show the first draw's odds
-    // would be misleading, so peek reports the deterministic hash's choice as "would get".
-    const decision = decideAssignment(experiment, subject.id, existing, attributes, () => 0);
-    return result(slug, decision.variant, decision.reason, experiment.config.phase);
+    const { variant, reason } = peekAssignment(experiment, subject.id, existing, attributes);
+    return {
+      slug,
+      variant,
+      isControl: variant === "control",
+      isNewAssignment: false,
+      reason,
+      phase: experiment.config.phase,
+    };
   }
 
   /**
-   * Every experiment for one request's subjects (or just `slugs`), in one read for existing
-   * assignments and one batched insert for new ones. Each experiment uses the id of its scope.
+   * Every experiment (or just `slugs`) for one subject or one request's subjects, in one read for
+   * existing assignments and one batched insert for new ones. Each experiment uses the id of its
+   * scope; an experiment of a scope with no id answers `missing-subject`. Both call shapes work:
+   * `getVariants({ kind: "visitor", id }, ["slug"], attributes?)` (the issue's) and
+   * `getVariants({ visitorId, userId }, { slugs, attributes })` (a request with several ids).
    */
   async getVariants(
+    who: Subject | SubjectIds,
+    selection: readonly string[] | GetVariantsOptions = {},
+    attributes?: TargetingAttributes,
+  ): Promise<Record<string, AssignmentResult>> {
+    const ids = isSubject(who) ? idsOf(who) : who;
+    const options: GetVariantsOptions = isSlugList(selection)
+      ? { slugs: selection, attributes }
+      : { ...selection, attributes: selection.attributes ?? attributes };
+    return this.variantsFor(ids, options);
+  }
+
+  private async variantsFor(
     ids: SubjectIds,
-    options: { slugs?: string[]; attributes?: TargetingAttributes } = {},
+    options: GetVariantsOptions,
   ): Promise<Record<string, AssignmentResult>> {
     const snapshot = await this.snapshot("(all)");
     const attributes = options.attributes ?? {};
@@ -115,9 +167,7 @@ export class AssignmentService {
       else candidates.push({ experiment, subject });
     }
 
-    const needsLookup = candidates.filter(({ experiment }) =>
-      ["running", "paused"].includes(experiment.config.status),
-    );
+    const needsLookup = candidates.filter(({ experiment }) => servesStoredAssignments(experiment));
     const slugsToRead = needsLookup.map(({ experiment }) => experiment.slug);
     const stored = await this.guard("(all)", () =>
       this.repository.findAssignmentsForSubjects(ids, slugsToRead),
@@ -189,7 +239,7 @@ export class AssignmentService {
   }
 
   private async existingVariant(experiment: CatalogExperiment, subject: Subject): Promise<string | null> {
-    if (experiment.config.status !== "running" && experiment.config.status !== "paused") return null;
+    if (!servesStoredAssignments(experiment)) return null;
     const row = await this.guard(experiment.slug, () =>
       this.repository.findAssignment(experiment.slug, experiment.config.phase, subject),
     );
@@ -220,6 +270,10 @@ function result(
   isNewAssignment = false,
 ): AssignmentResult {
   return { slug, variant, isControl: variant === "control", isNewAssignment, reason, phase };
+}
+
+function isSlugList(selection: readonly string[] | GetVariantsOptions): selection is readonly string[] {
+  return Array.isArray(selection);
 }
 
 function toNewAssignment(experiment: CatalogExperiment, subject: Subject, variant: string): NewAssignment {

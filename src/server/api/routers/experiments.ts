@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import { servesStoredAssignments } from "@/features/experiments/core/decide";
 import { parseForcedVariants } from "@/features/experiments/core/force";
 import {
   forRequestInputSchema,
@@ -11,16 +12,38 @@ import { getEnv } from "../../env";
 import { createRateLimiter } from "../../rate-limit";
 import { createTRPCRouter, perIp, publicProcedure, type RateLimitRule, rateLimited } from "../trpc";
 
-const perVisitor: RateLimitRule = {
+/**
+ * 300 calls a minute per visitor, counted against the visitor cookie first: a client that makes
+ * up a new `visitorId` per call must not get a fresh budget each time. The id in the input is
+ * counted as well when it differs, because the cookie alone cannot be trusted to be stable:
+ * proxy.ts mints a new one for every request that arrives without it (servers, scripts, a
+ * client dropping cookies), so for those callers the input's id is the only stable key. Both
+ * keys share one budget namespace, so a browser whose SDK sends its cookie id pays once.
+ */
+const visitorLimiter = createRateLimiter({ name: "experiments:visitor", limit: 300, windowMs: 60_000 });
+const inputVisitorId = (input: unknown): string | null => {
+  const visitorId = (input as { visitorId?: unknown } | undefined)?.visitorId;
+  return typeof visitorId === "string" && visitorId ? visitorId.slice(0, 128) : null;
+};
+const perVisitorCookie: RateLimitRule = {
   name: "experiments:visitor",
-  limiter: createRateLimiter({ name: "experiments:visitor", limit: 300, windowMs: 60_000 }),
+  limiter: visitorLimiter,
+  key: (ctx, input) => ctx.visitorId ?? inputVisitorId(input),
+};
+const perVisitorInput: RateLimitRule = {
+  name: "experiments:visitor",
+  limiter: visitorLimiter,
   key: (ctx, input) => {
-    const visitorId = (input as { visitorId?: unknown } | undefined)?.visitorId ?? ctx.visitorId;
-    return typeof visitorId === "string" ? visitorId.slice(0, 128) : null;
+    const claimed = inputVisitorId(input);
+    return ctx.visitorId && claimed !== ctx.visitorId ? claimed : null;
   },
 };
 const limited = publicProcedure.use(
-  rateLimited([perIp("experiments", getEnv().RATE_LIMIT_ASSIGNMENTS_PER_MINUTE), perVisitor]),
+  rateLimited([
+    perIp("experiments", getEnv().RATE_LIMIT_ASSIGNMENTS_PER_MINUTE),
+    perVisitorCookie,
+    perVisitorInput,
+  ]),
 );
 
 /** The public API: variants for the caller's subjects. Validates, checks who may ask, delegates. */
@@ -66,16 +89,22 @@ export const experimentsRouter = createTRPCRouter({
 
   listActiveExperiments: limited.query(async ({ ctx }) => {
     const snapshot = await ctx.experiments.catalog.getSnapshot();
-    return [...snapshot.experiments.values()]
-      .filter((experiment) => experiment.config.status === "running" || experiment.config.status === "paused")
-      .map(({ slug, description, version, config }) => ({
-        slug,
-        description,
-        version,
-        status: config.status,
-        scope: config.scope,
-        phase: config.phase,
-        variants: config.variants.map((variant) => ({ name: variant.name, percentage: variant.percentage })),
-      }));
+    return (
+      [...snapshot.experiments.values()]
+        // Running but switched off serves nobody, so it is not active.
+        .filter((experiment) => servesStoredAssignments(experiment))
+        .map(({ slug, description, version, config }) => ({
+          slug,
+          description,
+          version,
+          status: config.status,
+          scope: config.scope,
+          phase: config.phase,
+          variants: config.variants.map((variant) => ({
+            name: variant.name,
+            percentage: variant.percentage,
+          })),
+        }))
+    );
   }),
 });
