@@ -37,6 +37,9 @@ await runCli(async () => {
       AUTH_SECRET: secret,
       NEXTAUTH_SECRET: secret,
       NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${port}`,
+      // Next.js would exit on SIGTERM at once; with this it leaves the signal to the app, which
+      // exits once the event dispatcher has finished its batch in flight (instrumentation.ts).
+      NEXT_MANUAL_SIG_HANDLE: "true",
     },
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

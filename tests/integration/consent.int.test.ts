@@ -91,4 +91,45 @@ describe.each(databaseKinds())("consent on %s", (kind) => {
     });
     expect(marker).toMatchObject({ consent: "DENIED", deliveryStatus: "LOCAL_ONLY" });
   });
+
+  it("treats Do Not Track (DNT: 1) as a refusal, for the banner's answer and for new events", async () => {
+    const held = await exposedVisitor(5, "pending");
+    const response = await answer(5, "granted", { dnt: "1" });
+    expect(response.status).toBe(200);
+    expect((await response.json()).result.data.json).toEqual({ consent: "denied", changed: 1 });
+    expect(await test.db.event.findFirstOrThrow({ where: { experimentSlug: held } })).toMatchObject({
+      deliveryStatus: "LOCAL_ONLY",
+      consent: "DENIED",
+    });
+
+    // The consent cookie says yes; the browser's DNT header wins, so the event never leaves.
+    const slug = await createExperiment(services);
+    const { variant } = await services.assignments.getVariantForVisitor(slug, visitor(6));
+    const track = (headers: Record<string, string>) =>
+      handler(
+        new Request("http://localhost/api/trpc/events.track", {
+          method: "POST",
+          headers: {
+            cookie: `verdict_vid=${visitor(6)}; verdict_consent=granted`,
+            "content-type": "application/json",
+            ...headers,
+          },
+          body: JSON.stringify({ json: { events: [{ type: "exposure", slug, variant }] } }),
+        }),
+      );
+    expect((await (await track({ dnt: "1" })).json()).result.data.json.outcomes).toEqual(["recorded"]);
+    expect(await test.db.event.findFirstOrThrow({ where: { experimentSlug: slug } })).toMatchObject({
+      consent: "DENIED",
+      deliveryStatus: "LOCAL_ONLY",
+    });
+
+    // DNT: 0 is no signal: the visitor's own answer stands.
+    const accepted = await exposedVisitor(7, "pending");
+    const allowed = await answer(7, "granted", { dnt: "0" });
+    expect((await allowed.json()).result.data.json.consent).toBe("granted");
+    expect(await test.db.event.findFirstOrThrow({ where: { experimentSlug: accepted } })).toMatchObject({
+      deliveryStatus: "PENDING",
+      consent: "GRANTED",
+    });
+  });
 });

@@ -1,11 +1,69 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eventUuid } from "@/features/experiments/core/events";
 import type { PrismaClient } from "@/generated/prisma/client";
 import { createDatabase } from "@/server/db/client";
 import { PostHogDestination } from "@/server/events/destinations";
 import { backoffDelay, EventDispatcher } from "@/server/events/dispatcher";
+import { stopDispatcherAndExit } from "@/server/events/runtime";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
 import { FakePostHog } from "./fake-posthog";
+
+/**
+ * A slow PostHog: a loopback server in front of the fake that holds every request until the test
+ * opens the gate, then passes it on and answers with the fake's answer. The test knows a batch is
+ * in flight (`held`) and decides when it completes.
+ */
+async function gatedPostHog(behind: FakePostHog) {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const gate = { held: 0, url: "", release: () => open(), close: async () => {} };
+  const relay = async (request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    gate.held += 1;
+    await opened;
+    const headers: Record<string, string> = {};
+    for (const name of ["content-type", "content-encoding"]) {
+      const value = request.headers[name];
+      if (typeof value === "string") headers[name] = value;
+    }
+    try {
+      const answer = await fetch(`${behind.url}${request.url}`, {
+        method: request.method,
+        headers,
+        body: Buffer.concat(chunks),
+      });
+      response.writeHead(answer.status, { "content-type": "application/json" }).end(await answer.text());
+    } catch {
+      // Closed while holding it (the test is over): the caller sees a dropped connection.
+      response.destroy();
+    }
+  };
+  const server = createServer((request, response) => void relay(request, response));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  gate.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  gate.close = async () => {
+    open();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return gate;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Until every event is claimed and a batch of them waits at the gate. Two loops claiming at once
+ * may split the events between two batches (SKIP LOCKED), so the gate may hold one or two.
+ */
+async function untilInFlight(db: PrismaClient, slow: { held: number }, count: number, timeout: number) {
+  await expect.poll(() => db.event.count({ where: { attempts: { gte: 1 } } }), { timeout }).toBe(count);
+  await expect.poll(() => slow.held, { timeout }).toBeGreaterThanOrEqual(1);
+}
 
 let sequence = 0;
 async function writeEvents(db: PrismaClient, count: number, overrides: Record<string, unknown> = {}) {
@@ -154,6 +212,107 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
     expect(posthog.uuidCounts().size).toBe(500);
   });
 
+  it("claims at most 100 events per batch unless told otherwise", async () => {
+    await writeEvents(test.db, 250);
+    const dispatcher = new EventDispatcher(test.db, [destination()]);
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 100, delivered: 100 });
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 100, delivered: 100 });
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 50, delivered: 50 });
+    expect(posthog.batches.map((batch) => batch.length)).toEqual([100, 100, 50]);
+  });
+
+  it("stop() resolves only after the batch in flight at a slow PostHog is delivered and marked", async () => {
+    await writeEvents(test.db, 30);
+    const slow = await gatedPostHog(posthog);
+    try {
+      const dispatcher = new EventDispatcher(
+        test.db,
+        [new PostHogDestination({ apiKey: "phc_test", host: slow.url, timeoutMs: 10_000 })],
+        { idleMs: 50 },
+      );
+      dispatcher.start();
+      await untilInFlight(test.db, slow, 30, 10_000);
+      let resolved = false;
+      const stopping = dispatcher.stop().then(async () => {
+        resolved = true;
+        return {
+          arrived: posthog.events.length,
+          delivered: await test.db.event.count({ where: { deliveryStatus: "DELIVERED" } }),
+        };
+      });
+      // Written after the stop was asked for: a stopping dispatcher claims nothing new.
+      const late = await writeEvents(test.db, 5);
+      await sleep(300);
+      expect(resolved).toBe(false);
+      expect(posthog.events).toHaveLength(0);
+
+      slow.release();
+      expect(await stopping).toEqual({ arrived: 30, delivered: 30 });
+      expect(posthog.uuidCounts().size).toBe(30);
+      const untouched = await test.db.event.findMany({
+        where: { idempotencyKey: { in: late.map((event) => event.idempotencyKey) } },
+      });
+      expect(untouched.map((event) => [event.deliveryStatus, event.attempts])).toEqual(
+        late.map(() => ["PENDING", 0]),
+      );
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("on SIGTERM the server exits with 143 once the batch in flight is delivered and marked", async () => {
+    await writeEvents(test.db, 20);
+    const slow = await gatedPostHog(posthog);
+    try {
+      const dispatcher = new EventDispatcher(
+        test.db,
+        [new PostHogDestination({ apiKey: "phc_test", host: slow.url, timeoutMs: 10_000 })],
+        { idleMs: 50 },
+      );
+      dispatcher.start();
+      await untilInFlight(test.db, slow, 20, 10_000);
+      const exits: { code: number; arrived: number }[] = [];
+      const shutdown = stopDispatcherAndExit(dispatcher, "SIGTERM", {
+        exit: (code) => exits.push({ code, arrived: posthog.events.length }),
+        graceMs: 10_000,
+      });
+      await sleep(300);
+      expect(exits).toEqual([]);
+      slow.release();
+      await shutdown;
+      expect(exits).toEqual([{ code: 143, arrived: 20 }]);
+      expect(await test.db.event.count({ where: { deliveryStatus: "DELIVERED" } })).toBe(20);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("a shutdown exits after its grace period even if PostHog never answers; the lease keeps the batch", async () => {
+    await writeEvents(test.db, 10);
+    const slow = await gatedPostHog(posthog);
+    const dispatcher = new EventDispatcher(
+      test.db,
+      [new PostHogDestination({ apiKey: "phc_test", host: slow.url, timeoutMs: 10_000 })],
+      { idleMs: 50 },
+    );
+    try {
+      dispatcher.start();
+      await untilInFlight(test.db, slow, 10, 10_000);
+      const exits: number[] = [];
+      const started = Date.now();
+      await stopDispatcherAndExit(dispatcher, "SIGINT", { exit: (code) => exits.push(code), graceMs: 200 });
+      expect(exits).toEqual([130]);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // Claimed and leased, not delivered: another dispatcher takes it over once the lease is up.
+      const claimed = await test.db.event.findMany({});
+      expect(claimed.every((event) => event.deliveryStatus === "PENDING" && event.attempts === 1)).toBe(true);
+      expect(claimed.every((event) => event.nextAttemptAt.getTime() > Date.now())).toBe(true);
+    } finally {
+      await slow.close();
+      await dispatcher.stop();
+    }
+  });
+
   it("runs as a loop and finishes the batch in flight when stopped", async () => {
     await writeEvents(test.db, 30);
     const dispatcher = new EventDispatcher(test.db, [destination()], { idleMs: 50 });
@@ -170,6 +329,48 @@ describe("backoff", () => {
     expect(backoffDelay(3, 1000, 60_000, () => 1)).toBe(4000);
     expect(backoffDelay(20, 1000, 60_000, () => 1)).toBe(60_000);
   });
+});
+
+describe.runIf(databaseKinds().includes("postgres"))("the server process on SIGTERM", () => {
+  it("with NEXT_MANUAL_SIG_HANDLE, exits only after its dispatcher delivered the batch in flight", async () => {
+    const { spawn } = await import("node:child_process");
+    const test = await createTestDatabase("postgres");
+    const posthog = await new FakePostHog().start();
+    const slow = await gatedPostHog(posthog);
+    try {
+      await writeEvents(test.db, 40);
+      const server = spawn(process.execPath, ["--import", "tsx", "tests/integration/shutdown-server.ts"], {
+        env: {
+          ...process.env,
+          NEXT_RUNTIME: "nodejs",
+          NEXT_MANUAL_SIG_HANDLE: "true",
+          DATABASE_URL: (test.target as { url: string }).url,
+          POSTHOG_API_KEY: "phc_test",
+          POSTHOG_HOST: slow.url,
+          EVENTS_DISPATCHER: "in-app",
+          LOG_LEVEL: "silent",
+        },
+        stdio: "ignore",
+      });
+      const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+      await untilInFlight(test.db, slow, 40, 60_000);
+      server.kill("SIGTERM");
+      // A repeated signal (the terminal and the supervisor both pass Ctrl-C on) must not cut it short.
+      server.kill("SIGTERM");
+      await sleep(500);
+      expect(server.exitCode).toBeNull();
+      expect(posthog.events).toHaveLength(0);
+
+      slow.release();
+      expect(await exited).toBe(143);
+      expect(posthog.events).toHaveLength(40);
+      expect(await test.db.event.count({ where: { deliveryStatus: "DELIVERED" } })).toBe(40);
+    } finally {
+      await slow.close();
+      await posthog.stop();
+      await test.drop();
+    }
+  }, 120_000);
 });
 
 describe.runIf(databaseKinds().includes("postgres"))("npm run events:dispatch as a worker process", () => {

@@ -137,6 +137,7 @@ describe.each(databaseKinds())("order webhook on %s", (kind) => {
       currency: "EUR",
       experiment_slug: first,
       variant: served.variant,
+      assignment_type: "deterministic",
       [`$feature/${first}`]: served.variant,
       ph_distinct_id: "ph-browser-1",
       session_id: "sess-42",
@@ -153,16 +154,19 @@ describe.each(databaseKinds())("order webhook on %s", (kind) => {
   });
 
   it("falls back to the cart's variant and the visitor id, and holds events until consent", async () => {
-    const slug = await createExperiment(services);
+    const slug = await createExperiment(services, { assignmentType: "random" });
     const id = visitor(2);
     const payload = order({ visitorId: id, variants: { [slug]: "treatment" } });
     expect(await (await call(signed(payload))).json()).toEqual({ recorded: 2, replay: false });
     const rows = await eventsOf(payload.id);
-    expect(rows.find((row) => row.experimentSlug === slug)).toMatchObject({
+    const conversion = rows.find((row) => row.experimentSlug === slug);
+    expect(conversion).toMatchObject({
       variant: "treatment",
       consent: "PENDING",
       deliveryStatus: "HELD",
     });
+    // No stored assignment to read it from: the experiment's own assignment type.
+    expect(conversion?.properties).toMatchObject({ assignment_type: "random", variant: "treatment" });
     for (const row of rows) {
       expect(row.properties).not.toHaveProperty("ph_distinct_id");
       expect(distinctIdOf(asOutbox(row))).toBe(id);

@@ -1,4 +1,5 @@
 import { getEnv } from "@/server/env";
+import { readBoundedBody } from "@/server/events/body";
 
 /**
  * `/ingest/*`: PostHog's browser traffic through our own domain, so blockers of third-party
@@ -8,6 +9,10 @@ import { getEnv } from "@/server/env";
 const ALLOWED = /^(e|i\/v0\/e|batch|capture|decide|flags|s|array|static)(\/|$)/;
 const MAX_BODY_BYTES = 1_000_000;
 const FORWARDED_HEADERS = ["content-type", "content-encoding", "accept", "accept-encoding", "user-agent"];
+
+function isPlainSegment(segment: string): boolean {
+  return segment !== "" && segment !== "." && segment !== ".." && !/[/\\]/.test(segment);
+}
 
 /** PostHog Cloud serves its static files from a separate assets host. */
 function upstreamFor(host: string, path: string): string {
@@ -23,15 +28,18 @@ async function forward(
 ): Promise<Response> {
   const env = getEnv();
   if (!env.POSTHOG_API_KEY) return new Response("PostHog is not configured", { status: 404 });
-  const path = (await context.params).path.join("/");
+  const segments = (await context.params).path;
+  // Segments arrive decoded: a `..` (or an encoded slash) would let `e/../anything` pass the
+  // allowlist and then resolve to another path on the PostHog host.
+  if (!segments.every(isPlainSegment)) return new Response("Not a PostHog path", { status: 404 });
+  const path = segments.join("/");
   if (!ALLOWED.test(path)) return new Response("Not a PostHog path", { status: 404 });
 
-  let body: ArrayBuffer | undefined;
+  let body: Uint8Array<ArrayBuffer> | undefined;
   if (request.method !== "GET" && request.method !== "HEAD") {
-    const declared = Number(request.headers.get("content-length") ?? 0);
-    if (declared > MAX_BODY_BYTES) return new Response("Payload too large", { status: 413 });
-    body = await request.arrayBuffer();
-    if (body.byteLength > MAX_BODY_BYTES) return new Response("Payload too large", { status: 413 });
+    const read = await readBoundedBody(request, MAX_BODY_BYTES);
+    if (read === "too-large") return new Response("Payload too large", { status: 413 });
+    body = read;
   }
   const headers = new Headers();
   for (const name of FORWARDED_HEADERS) {
@@ -39,7 +47,8 @@ async function forward(
     if (value) headers.set(name, value);
   }
   const search = new URL(request.url).search;
-  const upstream = await fetch(`${upstreamFor(env.POSTHOG_HOST, path)}/${path}${search}`, {
+  const encoded = segments.map(encodeURIComponent).join("/");
+  const upstream = await fetch(`${upstreamFor(env.POSTHOG_HOST, path)}/${encoded}${search}`, {
     method: request.method,
     headers,
     body,

@@ -10,8 +10,10 @@ import type { OutboxEvent } from "./outbox";
  * PostHog id (`ph_distinct_id`) so server and browser events join.
  */
 export function distinctIdOf(event: OutboxEvent): string {
-  const fromBrowser = event.properties.ph_distinct_id;
-  if (typeof fromBrowser === "string" && fromBrowser) return fromBrowser;
+  // Only the order webhook (signed by the shop) names a PostHog id; on any other event the key
+  // came from a client, and must not move the event onto someone else's person.
+  const fromCart = event.source === "WEBHOOK" ? event.properties.ph_distinct_id : undefined;
+  if (typeof fromCart === "string" && fromCart) return fromCart;
   return event.userId ?? event.visitorId ?? (event.teamId ? `team:${event.teamId}` : "anonymous");
 }
 
@@ -83,13 +85,26 @@ export function signWebhookBody(body: string, secret: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
-/** A generic JSON webhook: the batch in one POST, signed so the receiver can trust it. */
+/** Events per webhook POST, as PostHog takes them: receivers can size their limits for it. */
+export const WEBHOOK_MAX_EVENTS = 100;
+
+/**
+ * A generic JSON webhook: the batch in POSTs of at most {@link WEBHOOK_MAX_EVENTS}, each signed so
+ * the receiver can trust it. A failed POST fails the batch, so its earlier POSTs are sent again on
+ * retry: receivers deduplicate by `uuid`, as PostHog does.
+ */
 export class WebhookDestination implements Destination {
   readonly name = "webhook";
 
   constructor(private readonly config: { url: string; secret: string; timeoutMs?: number }) {}
 
   async deliver(events: OutboxEvent[]): Promise<void> {
+    for (let start = 0; start < events.length; start += WEBHOOK_MAX_EVENTS) {
+      await this.post(events.slice(start, start + WEBHOOK_MAX_EVENTS));
+    }
+  }
+
+  private async post(events: OutboxEvent[]): Promise<void> {
     const body = JSON.stringify({
       events: events.map((event) => ({
         uuid: eventUuid(event.idempotencyKey),
@@ -108,6 +123,8 @@ export class WebhookDestination implements Destination {
       body,
       signal: AbortSignal.timeout(this.config.timeoutMs ?? 10_000),
     });
+    // Read to the end, so the connection goes back to the pool for the next POST.
+    await response.arrayBuffer().catch(() => {});
     if (!response.ok) throw new Error(`webhook answered ${response.status}`);
   }
 }

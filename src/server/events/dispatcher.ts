@@ -35,7 +35,7 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 }
 
 /**
- * Delivers the outbox in batches (up to 1,000 events, two in flight, at least every second while
+ * Delivers the outbox in batches (up to 100 events, two in flight, at least every second while
  * busy). Safe with several dispatchers on one database (claims use SKIP LOCKED and leases);
  * delivery is at least once and made idempotent downstream by each event's uuid. Stopping
  * finishes the batches in flight.
@@ -54,9 +54,10 @@ export class EventDispatcher {
   ) {
     this.store = new OutboxStore(db);
     this.options = {
-      // A PostHog batch of 1,000 events is well under its 20 MB request limit, and the claim and
-      // mark queries cost the same for 1,000 rows as for 100.
-      batchSize: 1_000,
+      // What posthog-node sends in one request (its maxBatchSize), and what a webhook receiver
+      // gets per POST: one claimed batch is one request to each destination, and a failure
+      // reschedules no more events than that request carried.
+      batchSize: 100,
       concurrency: 2,
       leaseMs: 60_000,
       maxAttempts: 12,

@@ -10,6 +10,7 @@ import type { ExperimentServices } from "@/features/experiments/server/services"
 import type { ConsentState, DeliveryStatus, Prisma } from "@/generated/prisma/client";
 import { logger } from "@/server/logger";
 import { clientIp, createRateLimiter, type RateLimiter } from "@/server/rate-limit";
+import { readBoundedBody } from "./body";
 
 export const SHOPIFY_HMAC_HEADER = "X-Shopify-Hmac-Sha256";
 export const MAX_ORDER_BODY_BYTES = 256 * 1024;
@@ -42,7 +43,8 @@ export type OrderOutcome = {
 };
 
 type Services = Pick<ExperimentServices, "repository" | "catalog">;
-type Attributed = { slug: string; variant: string; phase: number };
+/** `assignmentType` as PostHog sees it on exposures: `deterministic` or `random`. */
+type Attributed = { slug: string; variant: string; phase: number; assignmentType: string };
 
 const DELIVERY: Record<ConsentState, DeliveryStatus> = {
   GRANTED: "PENDING",
@@ -98,7 +100,7 @@ export class OrderAttribution {
       },
     };
     const conversions = attributed.map(
-      ({ slug, variant, phase }): Prisma.EventCreateManyInput => ({
+      ({ slug, variant, phase, assignmentType }): Prisma.EventCreateManyInput => ({
         ...envelope,
         name: CONVERSION_EVENT,
         experimentSlug: slug,
@@ -110,6 +112,7 @@ export class OrderAttribution {
           conversion_event: PURCHASE_EVENT,
           experiment_slug: slug,
           variant,
+          assignment_type: assignmentType,
           [`$feature/${slug}`]: variant,
         },
       }),
@@ -152,10 +155,14 @@ export class OrderAttribution {
           candidate.phase === config.phase &&
           candidate.visitorId === visitorId,
       );
-      if (row) return [{ slug, variant: row.variant, phase: config.phase }];
+      if (row) {
+        const assignmentType = row.assignmentType.toLowerCase();
+        return [{ slug, variant: row.variant, phase: config.phase, assignmentType }];
+      }
       const variant = fromCart[slug];
       if (!variant || !config.variants.some(({ name }) => name === variant)) return [];
-      return [{ slug, variant, phase: config.phase }];
+      // No stored assignment to read it from: the experiment's own setting is how it would assign.
+      return [{ slug, variant, phase: config.phase, assignmentType: config.assignmentType }];
     });
   }
 
@@ -187,27 +194,6 @@ function reply(status: number, body: unknown, headers?: Record<string, string>):
   return Response.json(body, { status, headers });
 }
 
-/** Reads at most `maxBytes`, so an oversized body is refused without being held in memory whole. */
-async function readBody(request: Request, maxBytes: number): Promise<Buffer | "too-large"> {
-  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) return "too-large";
-  if (!request.body) return Buffer.alloc(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return "too-large";
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * `POST /api/webhooks/orders`, independent of Next so tests can call it with a plain Request.
  * The signature is checked before the body is parsed: nothing from an unsigned request is read.
@@ -221,7 +207,7 @@ export async function handleOrderWebhook(request: Request, deps: OrderWebhookDep
   if (!deps.secret) {
     return reply(503, { error: "The order webhook is not configured: ORDER_WEBHOOK_SECRET is not set" });
   }
-  const body = await readBody(request, deps.maxBodyBytes ?? MAX_ORDER_BODY_BYTES);
+  const body = await readBoundedBody(request, deps.maxBodyBytes ?? MAX_ORDER_BODY_BYTES);
   if (body === "too-large") return reply(413, { error: "Payload too large" });
   if (!verifyShopifyHmac(body, request.headers.get(SHOPIFY_HMAC_HEADER), deps.secret)) {
     return reply(401, { error: `Missing or invalid ${SHOPIFY_HMAC_HEADER}` });

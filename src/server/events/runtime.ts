@@ -20,12 +20,13 @@ export function destinationsFromEnv(env: Env): Destination[] {
 
 const globalForDispatcher = globalThis as typeof globalThis & {
   __verdictDispatcher?: EventDispatcher | null;
+  __verdictShutdown?: { exiting: Promise<void> | null };
 };
 
 /**
  * Starts the outbox dispatcher inside this process (once), unless it runs as a separate worker
  * (`EVENTS_DISPATCHER=off` with `npm run events:dispatch`). Several app instances may each run
- * one: claims never overlap. On SIGTERM the batch in flight is finished first.
+ * one: claims never overlap. {@link handleShutdownSignals} stops it on SIGTERM.
  */
 export function startInAppDispatcher(): EventDispatcher | null {
   if (globalForDispatcher.__verdictDispatcher !== undefined) return globalForDispatcher.__verdictDispatcher;
@@ -46,10 +47,78 @@ export function startInAppDispatcher(): EventDispatcher | null {
   logger.info("event dispatcher started", {
     destinations: destinations.map((destination) => destination.name),
   });
+  return dispatcher;
+}
+
+export type ShutdownSignal = "SIGTERM" | "SIGINT";
+
+/** 128 + the signal's number: how a process ended by it reports, as Next's own handler exits. */
+const SIGNAL_EXIT_CODES: Record<ShutdownSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Longer than a destination may take to answer (10 s), shorter than the 30 s most orchestrators
+ * wait before SIGKILL. A batch still out then keeps its lease and is delivered by the next
+ * dispatcher to claim it, so giving up loses nothing.
+ */
+export const SHUTDOWN_GRACE_MS = 20_000;
+
+/**
+ * Waits for the dispatcher to finish its batches in flight (at most `graceMs`), then exits with
+ * the signal's status.
+ */
+export async function stopDispatcherAndExit(
+  dispatcher: Pick<EventDispatcher, "stop"> | null,
+  signal: ShutdownSignal,
+  options: { exit?: (code: number) => void; graceMs?: number } = {},
+): Promise<void> {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  if (dispatcher) {
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      dispatcher.stop().then(
+        () => "stopped" as const,
+        (error: unknown) => {
+          logger.error("event dispatcher failed while stopping", { error: String(error) });
+          return "failed" as const;
+        },
+      ),
+      new Promise<"timed-out">((resolve) => {
+        timer = setTimeout(() => resolve("timed-out"), options.graceMs ?? SHUTDOWN_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (outcome === "timed-out") {
+      logger.warn("event dispatcher still delivering at shutdown; its lease hands the batch to the next", {
+        signal,
+      });
+    } else if (outcome === "stopped") {
+      logger.info("event dispatcher stopped after its batch in flight", { signal });
+    }
+  }
+  exit(SIGNAL_EXIT_CODES[signal]);
+}
+
+/**
+ * SIGTERM and SIGINT for the server process. Next.js exits on them by itself unless
+ * NEXT_MANUAL_SIG_HANDLE is set (its documented opt-out, which `scripts/serve.ts` sets): then these
+ * handlers are how the process ends, after the dispatcher's batch in flight, so install them
+ * before anything that could fail. Without it, Next's exit comes first and the dispatcher is only
+ * asked to stop claiming. Repeated signals are ignored: Ctrl-C reaches the server both from the
+ * terminal and through the supervisor.
+ */
+export function handleShutdownSignals(): void {
+  // Once per process: a dev server's reloads run instrumentation again.
+  if (globalForDispatcher.__verdictShutdown) return;
+  const state: { exiting: Promise<void> | null } = { exiting: null };
+  globalForDispatcher.__verdictShutdown = state;
+  const manual = Boolean(process.env.NEXT_MANUAL_SIG_HANDLE);
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.once(signal, () => {
-      void dispatcher.stop().finally(() => logger.info("event dispatcher stopped", { signal }));
+    process.on(signal, () => {
+      if (state.exiting) return;
+      const dispatcher = globalForDispatcher.__verdictDispatcher ?? null;
+      state.exiting = manual
+        ? stopDispatcherAndExit(dispatcher, signal)
+        : (dispatcher?.stop() ?? Promise.resolve()).catch(() => {});
     });
   }
-  return dispatcher;
 }

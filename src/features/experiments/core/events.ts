@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { conversionEventNameSchema, experimentSlugSchema, variantNameSchema } from "./config";
+import { subjectIdsSchema } from "./inputs";
 import { sha1Hex } from "./sha1";
 
 /** Event names Verdict records (and later delivers to PostHog). */
@@ -22,13 +23,18 @@ const idempotencyKeySchema = z
   .max(100)
   .regex(/^[A-Za-z0-9._:-]+$/, "Idempotency keys use letters, digits and . _ : -");
 
-/** What the browser's tracker sends: exposures and conversions, batched. */
+/**
+ * What the browser's tracker sends: exposures and conversions, batched. An event is for the
+ * request's own subjects (session user, their first team, visitor cookie) unless it names a
+ * `subject`: the explicit ids a hook asked its variant for, checked as `getVariant` checks them.
+ */
 export const trackedEventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("exposure"),
     slug: experimentSlugSchema,
     variant: variantNameSchema,
     occurredAt: z.coerce.date().optional(),
+    subject: subjectIdsSchema.optional(),
   }),
   z.object({
     type: z.literal("conversion"),
@@ -37,6 +43,7 @@ export const trackedEventSchema = z.discriminatedUnion("type", [
     properties: eventPropertiesSchema.optional(),
     idempotencyKey: idempotencyKeySchema,
     occurredAt: z.coerce.date().optional(),
+    subject: subjectIdsSchema.optional(),
   }),
 ]);
 export type TrackedEvent = z.infer<typeof trackedEventSchema>;
@@ -54,6 +61,40 @@ const PII_KEY =
 
 export function withoutPii<T extends Record<string, unknown>>(properties: T): Partial<T> {
   return Object.fromEntries(Object.entries(properties).filter(([key]) => !PII_KEY.test(key))) as Partial<T>;
+}
+
+/**
+ * Keys whose values Verdict decides: who the event is about, which experiment and variant, how the
+ * subject was assigned, where it came from. `$`-keys are PostHog's own (`$set`, `$feature/…`,
+ * `$groups`, …): from a client they would rewrite person properties or flag breakdowns.
+ */
+const RESERVED_KEYS = new Set([
+  "experiment_slug",
+  "variant",
+  "conversion_event",
+  "assignment_type",
+  "distinct_id",
+  "ph_distinct_id",
+  "user_id",
+  "team_id",
+  "visitor_id",
+  "correlation_id",
+  "session_id",
+]);
+
+export function isReservedPropertyKey(key: string): boolean {
+  return key.startsWith("$") || key.startsWith("verdict_") || RESERVED_KEYS.has(key);
+}
+
+/**
+ * What a client's own properties may contribute to an event: neither personal data nor any key
+ * Verdict sets itself, so nothing the browser sends can change the event's person, experiment or
+ * variant downstream (PostHog reads `ph_distinct_id`, `$feature/…` and `$set` as facts).
+ */
+export function clientProperties<T extends Record<string, unknown>>(properties: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(properties).filter(([key]) => !PII_KEY.test(key) && !isReservedPropertyKey(key)),
+  ) as Partial<T>;
 }
 
 /**
