@@ -146,7 +146,13 @@ describe("the order webhook example", () => {
       },
       repository: {
         findAssignmentsForSubjects: async () => [
-          { experimentSlug: "pricing-abc", phase: 1, visitorId: VISITOR, variant: "annual-first" },
+          {
+            experimentSlug: "pricing-abc",
+            phase: 1,
+            visitorId: VISITOR,
+            variant: "annual-first",
+            assignmentType: "DETERMINISTIC",
+          },
         ],
         db: {
           event: { findFirst: async () => ({ consent: "GRANTED" }) },
