@@ -22,7 +22,7 @@ await runCli(async () => {
   // AUTH_SECRET, so a missing one stops the start instead of minting one per machine.
   const secret = resolveAuthSecret(mode === "start" ? { ...env, NODE_ENV: "production" } : env);
   await prepareDatabase(target, env, {
-    seed: target.kind === "pglite" ? "if-empty" : "never",
+    seed: target.kind === "pglite" ? "if-empty" : "admin-only",
     report: (line) => console.log(`• ${line}`),
   });
 

@@ -21,6 +21,50 @@ export type SeedResult = {
   createdExperiment: boolean;
 };
 
+type SeedPerson = { email: string; password?: string; role: "ADMIN" | "MEMBER" };
+
+/**
+ * Creates a local account unless its email exists. Safe when several instances start at once: the
+ * email is unique, so one insert wins, and only that run returns the generated password.
+ */
+async function createUserIfMissing(
+  db: PrismaClient,
+  person: SeedPerson,
+): Promise<SeedResult["createdUsers"][number] | null> {
+  const email = person.email.toLowerCase();
+  if (await db.user.findUnique({ where: { email }, select: { id: true } })) return null;
+  const password = person.password ?? generatePassword();
+  const { count } = await db.user.createMany({
+    data: [
+      {
+        email,
+        name: person.role === "ADMIN" ? "Admin" : "Demo member",
+        role: person.role,
+        passwordHash: await hashPassword(password),
+      },
+    ],
+    skipDuplicates: true,
+  });
+  if (count !== 1) return null;
+  return { email, role: person.role, generatedPassword: person.password ? undefined : password };
+}
+
+/**
+ * A first admin for a database that has none (a new PostgreSQL deployment), without any demo
+ * data: from SEED_ADMIN_EMAIL / SEED_ADMIN_PASSWORD, or with a generated password returned once.
+ */
+export async function ensureAdmin(
+  db: PrismaClient,
+  options: { email?: string; password?: string } = {},
+): Promise<SeedResult["createdUsers"][number] | null> {
+  if (await db.user.findFirst({ where: { role: "ADMIN" }, select: { id: true } })) return null;
+  return createUserIfMissing(db, {
+    email: options.email ?? "admin@verdict.local",
+    password: options.password,
+    role: "ADMIN",
+  });
+}
+
 /**
  * Idempotent demo data: an admin, a member, their team and the running `landing-hero` test.
  * Existing rows are never changed, so re-running it (or a second instance doing so at the same
@@ -43,27 +87,8 @@ export async function seedDatabase(db: PrismaClient, options: SeedOptions = {}):
     },
   ];
   for (const person of people) {
-    const email = person.email.toLowerCase();
-    if (await db.user.findUnique({ where: { email }, select: { id: true } })) continue;
-    const password = person.password ?? generatePassword();
-    const { count } = await db.user.createMany({
-      data: [
-        {
-          email,
-          name: person.role === "ADMIN" ? "Demo admin" : "Demo member",
-          role: person.role,
-          passwordHash: await hashPassword(password),
-        },
-      ],
-      skipDuplicates: true,
-    });
-    if (count === 1) {
-      result.createdUsers.push({
-        email,
-        role: person.role,
-        generatedPassword: person.password ? undefined : password,
-      });
-    }
+    const created = await createUserIfMissing(db, person);
+    if (created) result.createdUsers.push(created);
   }
 
   const team = await db.team.createMany({
