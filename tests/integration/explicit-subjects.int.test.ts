@@ -65,6 +65,9 @@ describe.each(databaseKinds())("browser events for explicit subjects on %s", (ki
       ["experiment_conversion", secondTeam, variant],
       ["experiment_viewed", secondTeam, variant],
     ]);
+    // Sent together, found together.
+    expect(events[0]?.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(events[1]?.correlationId).toBe(events[0]?.correlationId);
     const firstTeamRows = await test.db.experimentVariant.count({
       where: { experimentSlug: slug, teamId: firstTeam },
     });

@@ -124,6 +124,7 @@ describe.each(databaseKinds())("order webhook on %s", (kind) => {
         consent: "GRANTED",
         deliveryStatus: "PENDING",
         occurredAt: new Date("2024-05-01T14:00:00Z"),
+        correlationId: `order:${payload.id}`,
       });
       expect(distinctIdOf(asOutbox(row))).toBe("ph-browser-1");
       expect(posthogProperties(asOutbox(row))).not.toHaveProperty("ph_distinct_id");

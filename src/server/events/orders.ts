@@ -77,6 +77,8 @@ export class OrderAttribution {
       // A clock running ahead at the shop must not date a purchase into the future.
       occurredAt: new Date(Math.min(order.created_at.getTime(), now.getTime())),
       visitorId: cart.visitorId ?? null,
+      // Ties the purchase to the conversions it credits, in the outbox and in PostHog.
+      correlationId: `order:${order.orderId}`,
       source: "WEBHOOK" as const,
       schemaVersion: EVENT_SCHEMA_VERSION,
       consent,

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Session } from "next-auth";
 import type { ConsentState, TrackedEvent } from "@/features/experiments/core/events";
 import { ExperimentError } from "./errors";
@@ -35,6 +36,8 @@ export async function trackBrowserEvents(
   }
 
   const outcomes: TrackOutcome[] = new Array(events.length);
+  // One id per request: the events a browser sent together can be found together.
+  const correlationId = randomUUID();
   for (const { subject, indexes } of groups.values()) {
     const ids = await idsFor(services, request, subject);
     if (!ids) {
@@ -46,7 +49,7 @@ export async function trackBrowserEvents(
       return event as TrackedEvent;
     });
     const recorded = await services.events.recordBatch(
-      { ids, source: "BROWSER", consent: request.consent },
+      { ids, source: "BROWSER", consent: request.consent, correlationId },
       batch,
     );
     for (const [position, index] of indexes.entries()) outcomes[index] = recorded[position] as TrackOutcome;
