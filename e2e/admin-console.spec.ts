@@ -198,6 +198,16 @@ test("an admin opens the QA override to everyone, and closes it again", async ({
   const after = await forcedForVisitor(browser, `${slug}:treatment`, slug);
   expect(after.reason).not.toBe("forced");
   expect(["assigned", "sticky"]).toContain(after.reason);
+
+  // Deleting asks for the slug typed out; the button stays disabled until it matches exactly.
+  const removal = page.getByRole("form", { name: "Delete experiment" });
+  await removal.getByLabel(/to confirm/).fill(slug.slice(0, -1));
+  await expect(removal.getByRole("button", { name: "Delete experiment" })).toBeDisabled();
+  await removal.getByLabel(/to confirm/).fill(slug);
+  await removal.getByRole("button", { name: "Delete experiment" }).click();
+  await expect(page).toHaveURL(/\/admin\/experiments$/);
+  await expect(page.getByText(slug, { exact: true })).toHaveCount(0);
+  expect((await visitorVariant(browser, slug, `visitor-after-delete-${Date.now()}`)).status).toBe(404);
 });
 
 test("a member gets 403 from every admin page and procedure", async ({ page }) => {
