@@ -177,7 +177,10 @@ async function forcedForVisitor(browser: Browser, force: string, slug: string) {
   }
 }
 
-test("an admin opens the QA override to everyone, and closes it again", async ({ page, browser }) => {
+test("an admin opens the QA override to everyone and closes it, re-randomizes a running test, deletes it", async ({
+  page,
+  browser,
+}) => {
   await signIn(page, E2E_ADMIN, "/admin/experiments/new");
   const slug = `qa-override-${Date.now().toString(36)}`;
   await page.getByLabel("Slug").fill(slug);
@@ -198,6 +201,19 @@ test("an admin opens the QA override to everyone, and closes it again", async ({
   const after = await forcedForVisitor(browser, `${slug}:treatment`, slug);
   expect(after.reason).not.toBe("forced");
   expect(["assigned", "sticky"]).toContain(after.reason);
+
+  // A new split for a running test makes the admin choose what happens to existing assignments.
+  const edit = page.getByRole("form", { name: "Edit experiment" });
+  await edit.getByLabel("Percent").nth(0).fill("60");
+  await edit.getByLabel("Percent").nth(1).fill("40");
+  await expect(page.getByTestId("variant-change-choice")).toBeVisible();
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByTestId("variant-change-choice").getByRole("alert")).toBeVisible();
+  await page.getByLabel(/Re-randomize \(phase 2\)/).check();
+  await saveScreenshot(page, "admin-experiment-rerandomize");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
+  await expect(page.locator("dt", { hasText: "Phase" }).locator("+ dd")).toHaveText("2");
 
   // Deleting asks for the slug typed out; the button stays disabled until it matches exactly.
   const removal = page.getByRole("form", { name: "Delete experiment" });
