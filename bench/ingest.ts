@@ -11,7 +11,7 @@ import type autocannon from "autocannon";
 import { parseExperimentConfig } from "@/features/experiments/core/config";
 import { eventUuid } from "@/features/experiments/core/events";
 import { preassignVisitors, visitorCookie } from "./lib/api";
-import { CaptureServer } from "./lib/capture-server";
+import { CaptureProcess } from "./lib/capture-process";
 import { cpuMeter, postgresCpuSeconds, treeCpuSeconds } from "./lib/cpu";
 import { type IngestRun, ingestResult } from "./lib/ingest-report";
 import { numberOption, runLoad, stringOption } from "./lib/load";
@@ -117,13 +117,13 @@ async function countStored(databaseUrl: string): Promise<number> {
 }
 
 /** Waits until the outbox has nothing pending and every accepted event has arrived (or time runs out). */
-async function drain(databaseUrl: string, capture: CaptureServer, accepted: number, timeoutMs: number) {
+async function drain(databaseUrl: string, capture: CaptureProcess, accepted: number, timeoutMs: number) {
   const handle = openDatabase(databaseUrl, 1);
   const started = Date.now();
   try {
     for (;;) {
       const pending = await handle.db.event.count({ where: { deliveryStatus: "PENDING" } });
-      if ((pending === 0 && capture.unique >= accepted) || Date.now() - started > timeoutMs) {
+      if ((pending === 0 && (await capture.unique()) >= accepted) || Date.now() - started > timeoutMs) {
         return { seconds: (Date.now() - started) / 1000, pending };
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -134,7 +134,7 @@ async function drain(databaseUrl: string, capture: CaptureServer, accepted: numb
 }
 
 /** Every event of this run the outbox holds, against what the capture server received. */
-async function reconcile(databaseUrl: string, capture: CaptureServer) {
+async function reconcile(databaseUrl: string, capture: CaptureProcess) {
   const handle = openDatabase(databaseUrl, 1);
   try {
     const stored = await handle.db.event.findMany({
@@ -142,12 +142,13 @@ async function reconcile(databaseUrl: string, capture: CaptureServer) {
       select: { idempotencyKey: true, deliveryStatus: true },
     });
     const expected = new Set(stored.map((row) => eventUuid(row.idempotencyKey)));
+    const { arrivals, duplicates } = await capture.arrivals();
     let lost = 0;
-    for (const uuid of expected) if (!capture.arrivals.has(uuid)) lost += 1;
+    for (const uuid of expected) if (!arrivals.has(uuid)) lost += 1;
     let unexpected = 0;
-    for (const uuid of capture.arrivals.keys()) if (!expected.has(uuid)) unexpected += 1;
+    for (const uuid of arrivals.keys()) if (!expected.has(uuid)) unexpected += 1;
     const undelivered = stored.filter((row) => row.deliveryStatus !== "DELIVERED").length;
-    return { stored: stored.length, lost, unexpected, undelivered, duplicates: capture.duplicates() };
+    return { stored: stored.length, lost, unexpected, undelivered, duplicates };
   } finally {
     await handle.close();
   }
@@ -155,7 +156,7 @@ async function reconcile(databaseUrl: string, capture: CaptureServer) {
 
 async function main() {
   await ensureBuild(appDir);
-  const capture = await new CaptureServer().start();
+  const capture = await CaptureProcess.start();
   const database = await createThrowawayDatabase();
   const processes: AppServer[] = [];
   const cleanup = onExit(async () => {
@@ -182,7 +183,7 @@ async function main() {
     await analyze(database.url);
 
     const { requests, tally } = conversionRequests(pool, target);
-    const deliveredBefore = capture.unique;
+    const deliveredBefore = await capture.unique();
     const workerCpu = cpuMeter(() => (separateWorker ? treeCpuSeconds(processes[1]?.pid ?? 0) : 0));
     const load = await runLoad({
       label: "ingest",
@@ -193,7 +194,7 @@ async function main() {
       cpu: { app: () => treeCpuSeconds(server.pid), database: () => postgresCpuSeconds(database.name) },
     });
     const workerCpuSeconds = workerCpu();
-    const deliveredDuringLoad = capture.unique - deliveredBefore;
+    const deliveredDuringLoad = (await capture.unique()) - deliveredBefore;
     // Requests still in flight when the load stopped are committed but never answered: give them
     // a moment, then let the database, not the answers, say what was accepted.
     await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -105,7 +105,8 @@ export function ingestResult(run: IngestRun): BenchResult {
     ],
     notes: [
       "Accepted means the API answered `recorded`: the event is committed to the outbox. Delivered means the capture server received its uuid (PostHog deduplicates by uuid).",
-      "Load generator, server, dispatcher, capture server and PostgreSQL share the machine's cores.",
+      "Load generator, server, dispatcher, capture server and PostgreSQL share the machine's cores. The capture server runs in a process of its own (as PostHog is a server of its own): inside the load generator's process it answered deliveries only between autocannon's callbacks.",
+      "With the dispatcher inside the server, delivery during the load is slow because it shares the server's one event loop with the requests: under load a batch of 100 took 120–240 ms to deliver (every await waits behind queued requests) against about 10 ms idle, so the outbox mostly drains after the load. `--worker` runs it as `npm run events:dispatch` instead, which is what docs/DEPLOYMENT.md advises for high volume; on this machine the two processes then share 2 cores with PostgreSQL and the load generator.",
     ],
   };
 }
