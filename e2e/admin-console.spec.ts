@@ -2,28 +2,35 @@ import { type APIRequestContext, type Browser, expect, type Page, test } from "@
 import { E2E_ADMIN, E2E_MEMBER } from "../playwright.config";
 import { saveScreenshot, signIn } from "./helpers";
 
-/** What a visitor's browser gets from the public API: its own cookie-less request, its own id. */
-async function visitorVariant(browser: Browser, slug: string, visitorId: string) {
+/** A public query from a fresh, anonymous browser: its own cookie, nothing shared with the admin. */
+async function queryFromFreshBrowser(browser: Browser, procedure: string, input: unknown) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     await page.goto("/");
     return await page.evaluate(
-      async ({ slug, visitorId }) => {
-        const input = encodeURIComponent(JSON.stringify({ json: { slug, visitorId } }));
-        const response = await fetch(`/api/trpc/experiments.getVariant?input=${input}`);
+      async ({ procedure, input }) => {
+        const query = encodeURIComponent(JSON.stringify({ json: input }));
+        const response = await fetch(`/api/trpc/${procedure}?input=${query}`);
         const body = await response.json();
-        return { status: response.status, ...(body.result?.data?.json ?? {}) } as {
-          status: number;
-          variant: string | null;
-          reason: string;
-        };
+        return { status: response.status, data: body.result?.data?.json };
       },
-      { slug, visitorId },
+      { procedure, input },
     );
   } finally {
     await context.close();
   }
+}
+
+type Served = { variant: string | null; reason: string };
+
+/** What a visitor's browser gets for the id it names. */
+async function visitorVariant(browser: Browser, slug: string, visitorId: string) {
+  const { status, data } = await queryFromFreshBrowser(browser, "experiments.getVariant", {
+    slug,
+    visitorId,
+  });
+  return { status, ...(data ?? {}) } as { status: number } & Served;
 }
 
 async function expectStatus(page: Page, status: string) {
@@ -159,22 +166,8 @@ test("an admin runs an experiment from draft to a concluded winner, and visitors
 
 /** What a fresh, anonymous browser is served for `slug` when its page asks for `?verdict_force=`. */
 async function forcedForVisitor(browser: Browser, force: string, slug: string) {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto("/");
-    return await page.evaluate(
-      async ({ force, slug }) => {
-        const input = encodeURIComponent(JSON.stringify({ json: { slugs: [slug], force } }));
-        const response = await fetch(`/api/trpc/experiments.forRequest?input=${input}`);
-        const body = await response.json();
-        return body.result?.data?.json?.assignments?.[slug] as { variant: string | null; reason: string };
-      },
-      { force, slug },
-    );
-  } finally {
-    await context.close();
-  }
+  const { data } = await queryFromFreshBrowser(browser, "experiments.forRequest", { slugs: [slug], force });
+  return data?.assignments?.[slug] as Served;
 }
 
 test("an admin opens the QA override to everyone and closes it, re-randomizes a running test, deletes it", async ({
