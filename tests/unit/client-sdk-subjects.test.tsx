@@ -10,6 +10,7 @@ import {
   useExperiment,
 } from "@/features/experiments/hooks";
 import type { RequestAssignments, ServedAssignment } from "@/features/experiments/server/request-assignments";
+import { served as servedAssignment } from "./served-assignment";
 
 /** What the mocked `experiments.getVariant` query answers, and every input it was asked with. */
 const query = vi.hoisted(() => ({
@@ -39,17 +40,8 @@ const OTHER_VISITOR = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
 const USER = "0d9b3c2a-7f41-4e8a-b6c5-1a2b3c4d5e6f";
 const TEAM = "00000000-0000-4000-8000-00000000beef";
 
-function served(slug: string, variant: string | null, reason: ServedAssignment["reason"]): ServedAssignment {
-  return {
-    slug,
-    variant,
-    isControl: variant === "control",
-    isNewAssignment: reason === "assigned",
-    reason,
-    phase: 2,
-    version: 7,
-  };
-}
+const served = (slug: string, variant: string | null, reason: ServedAssignment["reason"]) =>
+  servedAssignment(slug, variant, reason, { phase: 2, version: 7 });
 
 type Exposure = { slug: string; variant: string; subjectKey: string; subject?: TrackedSubject };
 

@@ -11,6 +11,7 @@ import {
   useVisitorExperiment,
 } from "@/features/experiments/hooks";
 import type { RequestAssignments, ServedAssignment } from "@/features/experiments/server/request-assignments";
+import { served } from "./served-assignment";
 
 // The hooks import the app's tRPC React client for explicit-id lookups; these tests use the provider.
 vi.mock("@/trpc/react", () => ({
@@ -18,22 +19,6 @@ vi.mock("@/trpc/react", () => ({
 }));
 
 const VISITOR = "0b6f5f3e-8a47-4d0c-9d7e-5d1b7f0c2a11";
-
-function served(
-  slug: string,
-  variant: string | null,
-  reason: ServedAssignment["reason"] = "assigned",
-): ServedAssignment {
-  return {
-    slug,
-    variant,
-    isControl: variant === "control",
-    isNewAssignment: reason === "assigned",
-    reason,
-    phase: 1,
-    version: 3,
-  };
-}
 
 function answer(assignments: ServedAssignment[]): RequestAssignments {
   return {
