@@ -108,3 +108,46 @@ export function eventUuid(idempotencyKey: string): string {
   const text = hex.join("");
   return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20, 32)}`;
 }
+
+/** How a consent state is stored on an event, and where the event may go because of it. */
+export function storedConsent(consent: ConsentState) {
+  const stored = {
+    granted: "GRANTED",
+    denied: "DENIED",
+    pending: "PENDING",
+    "not-required": "NOT_REQUIRED",
+  } as const;
+  // Held until answered, kept local when declined.
+  const deliveryStatus =
+    consent === "denied"
+      ? ("LOCAL_ONLY" as const)
+      : consent === "pending"
+        ? ("HELD" as const)
+        : ("PENDING" as const);
+  return { consent: stored[consent], deliveryStatus };
+}
+
+/**
+ * A subject's exposure: its idempotency key (one per experiment, phase and subject, however it is
+ * recorded) and the properties PostHog breakdowns and funnels read.
+ */
+export function exposureRecord(input: {
+  slug: string;
+  phase: number;
+  variant: string;
+  assignmentType: string;
+  subjectKey: string;
+  setPersonProperty: boolean;
+}): { idempotencyKey: string; properties: Record<string, unknown> } {
+  const { slug, variant } = input;
+  return {
+    idempotencyKey: `exposure:${slug}:${input.phase}:${input.subjectKey}`,
+    properties: {
+      experiment_slug: slug,
+      variant,
+      assignment_type: input.assignmentType.toLowerCase(),
+      [`$feature/${slug}`]: variant,
+      ...(input.setPersonProperty ? { $set: { [`experiment_${slug}`]: variant } } : {}),
+    },
+  };
+}

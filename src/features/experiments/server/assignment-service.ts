@@ -7,6 +7,12 @@ import {
   peekAssignment,
   servesStoredAssignments,
 } from "@/features/experiments/core/decide";
+import {
+  type ConsentState,
+  EVENT_SCHEMA_VERSION,
+  exposureRecord,
+  storedConsent,
+} from "@/features/experiments/core/events";
 import type { TargetingAttributes } from "@/features/experiments/core/targeting-rules";
 import { logger } from "@/server/logger";
 import type { CatalogExperiment, CatalogSnapshot, ExperimentCatalog } from "./catalog";
@@ -30,7 +36,15 @@ export type AssignmentResult = {
  */
 export type PeekResult = Omit<AssignmentResult, "reason"> & { reason: PeekReason };
 
-export type GetVariantsOptions = { slugs?: readonly string[]; attributes?: TargetingAttributes };
+export type GetVariantsOptions = {
+  slugs?: readonly string[];
+  attributes?: TargetingAttributes;
+  /**
+   * Experiments the caller renders on the server as it asks: a subject enrolled now is exposed in
+   * the same statement that stores the assignment (its `experiment_viewed` event in the outbox).
+   */
+  expose?: { slugs: readonly string[]; consent: ConsentState };
+};
 
 type Deps = { random?: () => number };
 
@@ -188,9 +202,23 @@ export class AssignmentService {
     }
     if (!enrolments.length) return results;
 
+    const expose = options.expose;
     const inserted = await this.guard("(all)", () =>
       this.repository.insertAssignments(
-        enrolments.map((e) => toNewAssignment(e.experiment, e.subject, e.variant)),
+        enrolments.map((e) => {
+          const row = toNewAssignment(e.experiment, e.subject, e.variant);
+          if (!expose?.slugs.includes(e.experiment.slug)) return row;
+          const exposure = exposureRecord({
+            slug: row.experimentSlug,
+            phase: row.phase,
+            variant: row.variant,
+            assignmentType: row.assignmentType,
+            subjectKey: `${e.subject.kind}:${e.subject.id}`,
+            setPersonProperty: e.experiment.config.setPersonProperty,
+          });
+          return { ...row, exposure };
+        }),
+        expose && { ...storedConsent(expose.consent), schemaVersion: EVENT_SCHEMA_VERSION },
       ),
     );
     const lost: typeof enrolments = [];

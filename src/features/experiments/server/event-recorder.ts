@@ -6,6 +6,8 @@ import {
   clientProperties,
   EVENT_SCHEMA_VERSION,
   EXPOSURE_EVENT,
+  exposureRecord,
+  storedConsent,
   type TrackedEvent,
 } from "@/features/experiments/core/events";
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
@@ -30,20 +32,6 @@ type Common = {
   occurredAt?: Date;
   correlationId?: string;
 };
-
-const CONSENT = {
-  granted: "GRANTED",
-  denied: "DENIED",
-  pending: "PENDING",
-  "not-required": "NOT_REQUIRED",
-} as const;
-
-/** Consent decides where an event may go: held until answered, kept local when declined. */
-function deliveryFor(consent: ConsentState) {
-  if (consent === "denied") return "LOCAL_ONLY" as const;
-  if (consent === "pending") return "HELD" as const;
-  return "PENDING" as const;
-}
 
 /**
  * Events that share an envelope, the rows as one JSON array: the statement never changes with the
@@ -112,6 +100,14 @@ export class EventRecorder {
         data: { firstExposedAt: now },
       });
       if (stamped.count === 0) return "duplicate";
+      const exposure = exposureRecord({
+        slug: input.slug,
+        phase: row.phase,
+        variant: row.variant,
+        assignmentType: row.assignmentType,
+        subjectKey: subject,
+        setPersonProperty: experiment.setPersonProperty,
+      });
       await tx.event.create({
         data: {
           ...this.envelope(input, now),
@@ -119,14 +115,8 @@ export class EventRecorder {
           experimentSlug: input.slug,
           variant: row.variant,
           phase: row.phase,
-          idempotencyKey: `exposure:${input.slug}:${row.phase}:${subject}`,
-          properties: {
-            experiment_slug: input.slug,
-            variant: row.variant,
-            assignment_type: row.assignmentType.toLowerCase(),
-            [`$feature/${input.slug}`]: row.variant,
-            ...(experiment.setPersonProperty ? { $set: { [`experiment_${input.slug}`]: row.variant } } : {}),
-          },
+          idempotencyKey: exposure.idempotencyKey,
+          properties: exposure.properties as Prisma.InputJsonObject,
         },
       });
       return "recorded";
@@ -262,8 +252,7 @@ export class EventRecorder {
       correlationId: input.correlationId ?? null,
       source: input.source,
       schemaVersion: EVENT_SCHEMA_VERSION,
-      consent: CONSENT[input.consent],
-      deliveryStatus: deliveryFor(input.consent),
+      ...storedConsent(input.consent),
     };
   }
 

@@ -34,7 +34,12 @@ export type NewAssignment = {
   variant: string;
   subject: Subject;
   assignmentType: "DETERMINISTIC" | "RANDOM";
+  /** Shown as it is assigned (rendered on the server): its exposure is written with it. */
+  exposure?: { idempotencyKey: string; properties: Record<string, unknown> };
 };
+
+/** The envelope of exposures written with their assignments. */
+export type ExposureEnvelope = { consent: string; deliveryStatus: string; schemaVersion: number };
 
 const experimentSelect = {
   slug: true,
@@ -87,6 +92,40 @@ const INSERT_ASSIGNMENTS: SqlStatement = {
       AS row("id", "experimentSlug", "phase", "variant", "assignmentType", "userId", "teamId", "visitorId")
     ON CONFLICT DO NOTHING
     RETURNING ${ASSIGNMENT_COLUMNS}`,
+};
+
+/**
+ * New assignments of which some are exposed as they are made: those rows get `firstExposedAt`,
+ * and their `experiment_viewed` events are inserted by the same statement, so the assignment and
+ * its exposure are committed together or not at all (and a lost race writes neither).
+ */
+const INSERT_EXPOSED_ASSIGNMENTS: SqlStatement = {
+  name: "verdict_insert_exposed_assignments",
+  text: `WITH exposure AS (
+      SELECT * FROM jsonb_to_recordset($10::jsonb) AS exposure("id" uuid, "idempotencyKey" text, "properties" jsonb)
+    ), inserted AS (
+      INSERT INTO "ExperimentVariant"
+        ("id", "experimentSlug", "phase", "variant", "assignmentType", "userId", "teamId", "visitorId", "assignedAt", "firstExposedAt")
+      SELECT row."id", row."experimentSlug", row."phase", row."variant", row."assignmentType"::"AssignmentType",
+        row."userId", row."teamId", row."visitorId", $9::timestamp(3),
+        CASE WHEN exposure."id" IS NULL THEN NULL ELSE $9::timestamp(3) END
+      FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+        AS row("id", "experimentSlug", "phase", "variant", "assignmentType", "userId", "teamId", "visitorId")
+        LEFT JOIN exposure ON exposure."id" = row."id"
+      ON CONFLICT DO NOTHING
+      RETURNING ${ASSIGNMENT_COLUMNS}
+    ), exposed AS (
+      INSERT INTO "Event" ("id", "name", "occurredAt", "receivedAt", "nextAttemptAt", "userId", "teamId",
+        "visitorId", "source", "schemaVersion", "consent", "deliveryStatus", "experimentSlug", "variant", "phase",
+        "idempotencyKey", "properties")
+      SELECT gen_random_uuid(), 'experiment_viewed', $9::timestamp(3), $9::timestamp(3), $9::timestamp(3),
+        inserted."userId", inserted."teamId", inserted."visitorId", 'SERVER'::"EventSource", $11::int,
+        $12::"ConsentState", $13::"DeliveryStatus", inserted."experimentSlug", inserted."variant", inserted."phase",
+        exposure."idempotencyKey", exposure."properties"
+      FROM inserted JOIN exposure ON exposure."id" = inserted."id"
+      ON CONFLICT DO NOTHING
+    )
+    SELECT * FROM inserted`,
 };
 
 /** The channel on which instances tell each other that an experiment changed. */
@@ -144,12 +183,17 @@ export class ExperimentRepository {
    * keys) and returns the rows this call inserted. A row missing from the result lost a race to a
    * concurrent request: the caller reads the winner back. One statement, no transaction.
    */
-  insertAssignments(rows: NewAssignment[]): Promise<StoredAssignment[]> {
+  insertAssignments(rows: NewAssignment[], envelope?: ExposureEnvelope): Promise<StoredAssignment[]> {
     if (!rows.length) return Promise.resolve([]);
     const subjectIds = (kind: NewAssignment["subject"]["kind"]) =>
       rows.map((row) => (row.subject.kind === kind ? row.subject.id : null));
-    return this.sql.query<StoredAssignment>(INSERT_ASSIGNMENTS, [
-      rows.map(() => randomUUID()),
+    const ids = rows.map(() => randomUUID());
+    const exposures = rows.flatMap((row, index) =>
+      row.exposure ? [{ id: ids[index], ...row.exposure }] : [],
+    );
+    const exposing = Boolean(envelope && exposures.length);
+    return this.sql.query<StoredAssignment>(exposing ? INSERT_EXPOSED_ASSIGNMENTS : INSERT_ASSIGNMENTS, [
+      ids,
       rows.map((row) => row.experimentSlug),
       rows.map((row) => row.phase),
       rows.map((row) => row.variant),
@@ -158,6 +202,9 @@ export class ExperimentRepository {
       subjectIds("team"),
       subjectIds("visitor"),
       new Date(),
+      ...(exposing && envelope
+        ? [JSON.stringify(exposures), envelope.schemaVersion, envelope.consent, envelope.deliveryStatus]
+        : []),
     ]);
   }
 

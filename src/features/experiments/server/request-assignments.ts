@@ -1,4 +1,5 @@
 import type { Session } from "next-auth";
+import type { ConsentState } from "@/features/experiments/core/events";
 import type { ForcedVariants } from "@/features/experiments/core/force";
 import type { TargetingAttributes } from "@/features/experiments/core/targeting-rules";
 import type { AssignmentResult } from "./assignment-service";
@@ -57,6 +58,11 @@ export async function assignmentsForRequest(
     visitorId: string | null;
     slugs?: string[];
     forced?: ForcedVariants;
+    /**
+     * Experiments this request renders on the server: their exposures are recorded now (a new
+     * assignment and its exposure in one statement), not left to a client hook.
+     */
+    expose?: { slugs: string[]; consent: ConsentState };
   },
 ): Promise<RequestAssignments> {
   const { identity, attributes } = await identifyRequest(services, request.session, request.visitorId);
@@ -83,9 +89,25 @@ export async function assignmentsForRequest(
   const slugs = (request.slugs ?? [...snapshot.experiments.keys(), ...snapshot.broken.keys()]).filter(
     (slug) => !assignments[slug],
   );
-  const results = await services.assignments.getVariants(identity, { slugs, attributes });
+  const expose = request.expose;
+  const results = await services.assignments.getVariants(identity, { slugs, attributes, expose });
   for (const [slug, result] of Object.entries(results)) {
     assignments[slug] = { ...result, version: snapshot.experiments.get(slug)?.version ?? null };
+  }
+  if (expose) {
+    // Enrolled before (or by a concurrent request): exposed once, if not yet, in its own transaction.
+    const sticky = expose.slugs.filter((slug) => results[slug]?.reason === "sticky");
+    await Promise.all(
+      sticky.map((slug) =>
+        services.events.recordExposure({
+          ids: identity,
+          source: "SERVER",
+          consent: expose.consent,
+          slug,
+          variant: results[slug]?.variant as string,
+        }),
+      ),
+    );
   }
   return { identity, assignments };
 }
