@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { E2E_ADMIN, E2E_MEMBER } from "../playwright.config";
+import { E2E_ADMIN, E2E_MEMBER, fakePostHog } from "../playwright.config";
 import { saveScreenshot, signIn } from "./helpers";
 
 const RESULTS = "/admin/experiments/checkout-button-copy/results";
@@ -26,6 +26,12 @@ test("an admin reads the seeded test's results: verdict, charts, tables, calcula
   await expect(primary.locator('tr[data-variant="treatment"] td').nth(3)).toContainText("%");
   await expect(page.getByTestId("metric-revenue")).toContainText("guardrail");
   await expect(page.getByTestId("results-health")).toContainText("matches the configured weights");
+  await expect(page.getByTestId("srm-banner")).toHaveCount(0);
+  // PostHog is configured for this server: the page links to the same numbers there.
+  const insight = page.getByRole("link", { name: "Open in PostHog" });
+  const href = (await insight.getAttribute("href")) ?? "";
+  expect(href.startsWith(`${fakePostHog}/insights/new#q=`)).toBe(true);
+  expect(decodeURIComponent(href)).toContain('"breakdown":"$feature/checkout-button-copy"');
 
   // The calculator answers as people type, and refuses nonsense with a reason.
   const calculator = page.getByTestId("sample-size-calculator");
