@@ -33,6 +33,22 @@ async function visitorVariant(browser: Browser, slug: string, visitorId: string)
   return { status, ...(data ?? {}) } as { status: number } & Served;
 }
 
+/**
+ * Types a new slug into the create form once the form is live: text typed before hydration is
+ * lost, so it retries until the availability check (client-side) answers for it.
+ */
+async function fillNewSlug(page: Page, slug: string, type = false) {
+  await expect(async () => {
+    const field = page.getByLabel("Slug");
+    await field.fill("");
+    if (type) {
+      await field.focus();
+      await page.keyboard.type(slug);
+    } else await field.fill(slug);
+    await expect(page.locator("#slug-status")).toHaveText(`"${slug}" is available`, { timeout: 2_000 });
+  }).toPass({ timeout: 20_000 });
+}
+
 async function expectStatus(page: Page, status: string) {
   await expect(page.locator(`.badge[data-status="${status}"]`).first()).toBeVisible();
 }
@@ -156,6 +172,9 @@ test("an admin runs an experiment from draft to a concluded winner, and visitors
     ["/admin/experiments", "admin-experiments-list-phone"],
     [`/admin/experiments/${slug}`, "admin-experiment-detail-phone"],
     ["/admin/experiments/new", "admin-experiment-new-phone"],
+    ["/admin/experiments/landing-hero/targeting", "admin-experiment-targeting-phone"],
+    [`/admin/experiments/subjects?kind=visitor&id=${first}`, "admin-subject-lookup-phone"],
+    ["/admin/experiments/checkout-button-copy/results", "admin-results-phone"],
   ] as const) {
     await page.goto(path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -176,7 +195,7 @@ test("an admin opens the QA override to everyone and closes it, re-randomizes a 
 }) => {
   await signIn(page, E2E_ADMIN, "/admin/experiments/new");
   const slug = `qa-override-${Date.now().toString(36)}`;
-  await page.getByLabel("Slug").fill(slug);
+  await fillNewSlug(page, slug);
   await page.getByLabel("Let anyone preview a variant").check();
   await page.getByRole("button", { name: "Create draft" }).click();
   await expect(page).toHaveURL(new RegExp(`/admin/experiments/${slug}$`));
@@ -217,6 +236,57 @@ test("an admin opens the QA override to everyone and closes it, re-randomizes a 
   await expect(page).toHaveURL(/\/admin\/experiments$/);
   await expect(page.getByText(slug, { exact: true })).toHaveCount(0);
   expect((await visitorVariant(browser, slug, `visitor-after-delete-${Date.now()}`)).status).toBe(404);
+});
+
+test("the list filters by status and searches, with an empty state", async ({ page }) => {
+  await signIn(page, E2E_ADMIN, "/admin/experiments");
+  const list = page.getByTestId("experiment-list");
+  await expect(list.getByText("landing-hero", { exact: true })).toBeVisible();
+
+  await page.getByLabel("Search").fill("pricing");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/q=pricing/);
+  await expect(list.getByText("pricing-page", { exact: true })).toBeVisible();
+  await expect(list.getByText("landing-hero", { exact: true })).toHaveCount(0);
+
+  await page.getByLabel("Search").fill("");
+  await page.getByLabel("Status").selectOption("draft");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/status=draft/);
+  await expect(page.getByText("landing-hero", { exact: true })).toHaveCount(0);
+
+  await page.getByLabel("Search").fill("no-such-experiment-anywhere");
+  await page.getByLabel("Status").selectOption("");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page.getByTestId("experiments-empty")).toHaveText("No experiment matches this filter.");
+  await page.getByRole("link", { name: "Clear" }).click();
+  await expect(list.getByText("landing-hero", { exact: true })).toBeVisible();
+});
+
+test("a draft can be created with the keyboard alone", async ({ page }) => {
+  await signIn(page, E2E_ADMIN, "/admin/experiments/new");
+  const slug = `keyboard-${Date.now().toString(36)}`;
+  // Every control is reached by Tab from the slug field, in order, and named by its label.
+  await fillNewSlug(page, slug, true);
+  const reached: string[] = [];
+  for (let step = 0; step < 40; step++) {
+    await page.keyboard.press("Tab");
+    const name = await page.evaluate(() => {
+      const element = document.activeElement as HTMLElement | null;
+      if (!element) return "";
+      const id = element.getAttribute("id");
+      const label = id ? document.querySelector(`label[for="${id}"]`)?.textContent : null;
+      return (label ?? element.getAttribute("aria-label") ?? element.textContent ?? "").trim();
+    });
+    reached.push(name);
+    if (name === "Create draft") break;
+  }
+  expect(reached).toContain("Description");
+  expect(reached).toContain("Conversion events");
+  expect(reached.at(-1)).toBe("Create draft");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`/admin/experiments/${slug}$`));
+  await expectStatus(page, "draft");
 });
 
 test("a member gets 403 from every admin page and procedure", async ({ page }) => {
