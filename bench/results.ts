@@ -1,26 +1,142 @@
 // `tsx bench/results.ts`: time to the full results of one experiment with 1,000,000 assignments
 // and 5,000,000 events on PostgreSQL, from the raw event store and from the daily rollups.
+//
+// Generating the data set takes minutes. While iterating on the queries:
+//   tsx bench/results.ts --keep        generates into `verdict_bench_results_kept` once and leaves
+//                                      it there; later --keep runs reuse it (migrating it first, so
+//                                      new indexes apply, and rebuilding the rollups each time);
+//                                      a kept set over 6 hours old is regenerated, since its
+//                                      dates are relative to when it was made
+//   tsx bench/results.ts --drop-kept   drops that database
+// The timings are the same either way: only the generation is skipped.
+import pg from "pg";
 import { experimentConfigSchema } from "@/features/experiments/core/config";
 import { toExperimentMetadata } from "@/features/experiments/server/metadata";
 import { ResultsService } from "@/features/experiments/server/results-service";
 import { createExperimentServices } from "@/features/experiments/server/services";
+import type { Database } from "@/server/db/client";
 import { applyMigrations } from "@/server/db/migrations";
 import { refreshRollups } from "@/server/events/rollups";
 import { progress, report } from "./lib/report";
-import { createThrowawayDatabase, onExit, openDatabase } from "./lib/server";
+import { createThrowawayDatabase, onExit, openDatabase, postgresServerUrl } from "./lib/server";
 
 const SLUG = "bench-results";
 const SUBJECTS = Number(process.env.BENCH_RESULTS_SUBJECTS ?? 1_000_000);
 const EVENTS = Number(process.env.BENCH_RESULTS_EVENTS ?? 5_000_000);
 const RUNS = 5;
 const CHUNK = 250_000;
+const KEPT_DATABASE = "verdict_bench_results_kept";
+
+/** The kept database on the benchmark server, created when missing; never dropped at exit. */
+async function keptDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = postgresServerUrl();
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  try {
+    const found = await admin.query("select 1 from pg_database where datname = $1", [KEPT_DATABASE]);
+    if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${KEPT_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(server);
+  url.pathname = `/${KEPT_DATABASE}`;
+  return { url: url.toString(), drop: async () => {} };
+}
+
+async function dropKeptDatabase(): Promise<void> {
+  const admin = new pg.Client({ connectionString: postgresServerUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${KEPT_DATABASE} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
 
 // Deterministic pseudo-random numbers in SQL: a hash of a label and the row number, in [0, 1).
 const unit = (label: string, column: string) =>
   `((hashtext('${label}' || ${column}) & 2147483647) / 2147483648.0)`;
 
+const variantOf = (subject: string) =>
+  `case when ${unit("variant", subject)} < 0.5 then 'control' else 'treatment' end`;
+
+const config = experimentConfigSchema.parse({
+  variants: [
+    { name: "control", percentage: 50 },
+    { name: "treatment", percentage: 50 },
+  ],
+  scope: "visitor",
+  status: "running",
+  startedAt: new Date(Date.now() - 30 * 86_400_000).toISOString(),
+  conversionEvents: ["signup", "add_to_cart", "purchase"],
+});
+
+type DataSet = { exposures: number; generationSeconds: number | null };
+
+/** The seeded data set: assignments over the last 30 days, 92% exposed, the other events conversions. */
+async function generate(db: Database): Promise<DataSet> {
+  await db.feature.create({
+    data: { slug: SLUG, type: "EXPERIMENT", enabled: true, metadata: toExperimentMetadata(config) },
+  });
+  const generationStart = Date.now();
+  for (let from = 1; from <= SUBJECTS; from += CHUNK) {
+    const to = Math.min(SUBJECTS, from + CHUNK - 1);
+    await db.$executeRawUnsafe(`
+      insert into "ExperimentVariant" ("id", "experimentSlug", "phase", "variant", "visitorId", "assignmentType", "assignedAt", "firstExposedAt")
+      select gen_random_uuid(), '${SLUG}', 1, ${variantOf("i")}, 'visitor-' || i, 'DETERMINISTIC',
+        now() - interval '30 days' * ${unit("assigned", "i")},
+        case when ${unit("exposed", "i")} < 0.92 then now() - interval '30 days' * ${unit("assigned", "i")} + interval '5 seconds' end
+      from generate_series(${from}, ${to}) as i`);
+    progress("assignments", to, SUBJECTS);
+  }
+  const exposures = await db.$executeRawUnsafe(`
+    insert into "Event" ("id", "name", "occurredAt", "visitorId", "experimentSlug", "variant", "phase", "properties", "source", "idempotencyKey", "deliveryStatus")
+    select gen_random_uuid(), 'experiment_viewed', "firstExposedAt", "visitorId", "experimentSlug", "variant", 1,
+      jsonb_build_object('experiment_slug', "experimentSlug", 'variant', "variant"), 'BROWSER',
+      'exposure:${SLUG}:1:' || "visitorId", 'LOCAL_ONLY'
+    from "ExperimentVariant" where "experimentSlug" = '${SLUG}' and "firstExposedAt" is not null`);
+  const conversions = EVENTS - exposures;
+  for (let from = 1; from <= conversions; from += CHUNK) {
+    const to = Math.min(conversions, from + CHUNK - 1);
+    // Each conversion belongs to a pseudo-random subject, several events for many of them.
+    await db.$executeRawUnsafe(`
+      insert into "Event" ("id", "name", "occurredAt", "visitorId", "experimentSlug", "variant", "phase", "properties", "source", "idempotencyKey", "deliveryStatus")
+      select gen_random_uuid(), 'experiment_conversion', now() - interval '29 days' * ${unit("at", "j")},
+        'visitor-' || s.subject, '${SLUG}', ${variantOf("s.subject")}, 1,
+        case when ${unit("kind", "j")} < 0.6 then '{"conversion_event":"add_to_cart"}'::jsonb
+             when ${unit("kind", "j")} < 0.9 then '{"conversion_event":"signup"}'::jsonb
+             else jsonb_build_object('conversion_event', 'purchase', 'value', round((20 + 80 * ${unit("value", "j")})::numeric, 2), 'currency', 'EUR') end,
+        'SERVER', 'bench-conversion-' || j, 'LOCAL_ONLY'
+      from generate_series(${from}, ${to}) as j,
+        lateral (select 1 + floor(${unit("subject", "j")} * ${SUBJECTS})::int as subject) s`);
+    progress("events", to, conversions);
+  }
+  return { exposures, generationSeconds: (Date.now() - generationStart) / 1000 };
+}
+
+/**
+ * The kept data set, when it is complete and recent: its dates are relative to when it was made,
+ * and a day-old one would leave the refresh of the last days less to read than a fresh one.
+ */
+async function reusable(db: Database): Promise<DataSet | null> {
+  const [row] = await db.$queryRawUnsafe<
+    { assigned: number; events: number; exposures: number; latest: Date | null }[]
+  >(`
+    select (select count(*)::int from "ExperimentVariant" where "experimentSlug" = '${SLUG}') as assigned,
+      (select count(*)::int from "Event" where "experimentSlug" = '${SLUG}') as events,
+      (select count(*)::int from "Event" where "experimentSlug" = '${SLUG}' and "name" = 'experiment_viewed') as exposures,
+      (select max("assignedAt") from "ExperimentVariant" where "experimentSlug" = '${SLUG}') as latest`);
+  const recent = row?.latest ? Date.now() - row.latest.getTime() < 6 * 3_600_000 : false;
+  if (!row || !recent || row.assigned !== SUBJECTS || row.events !== EVENTS) return null;
+  return { exposures: row.exposures, generationSeconds: null };
+}
+
 async function main() {
-  const database = await createThrowawayDatabase({ name: `verdict_bench_results_${process.pid}` });
+  if (process.argv.includes("--drop-kept")) return dropKeptDatabase();
+  const keep = process.argv.includes("--keep");
+  const database = keep
+    ? await keptDatabase()
+    : await createThrowawayDatabase({ name: `verdict_bench_results_${process.pid}` });
   const handle = openDatabase(database.url, 4);
   const cleanup = onExit(async () => {
     await handle.close();
@@ -29,61 +145,19 @@ async function main() {
   try {
     await applyMigrations({ kind: "postgres", url: database.url });
     const { db } = handle;
-    const config = experimentConfigSchema.parse({
-      variants: [
-        { name: "control", percentage: 50 },
-        { name: "treatment", percentage: 50 },
-      ],
-      scope: "visitor",
-      status: "running",
-      startedAt: new Date(Date.now() - 30 * 86_400_000).toISOString(),
-      conversionEvents: ["signup", "add_to_cart", "purchase"],
-    });
-    await db.feature.create({
-      data: { slug: SLUG, type: "EXPERIMENT", enabled: true, metadata: toExperimentMetadata(config) },
-    });
-
-    const variantOf = (subject: string) =>
-      `case when ${unit("variant", subject)} < 0.5 then 'control' else 'treatment' end`;
-    const generationStart = Date.now();
-    for (let from = 1; from <= SUBJECTS; from += CHUNK) {
-      const to = Math.min(SUBJECTS, from + CHUNK - 1);
-      await db.$executeRawUnsafe(`
-        insert into "ExperimentVariant" ("id", "experimentSlug", "phase", "variant", "visitorId", "assignmentType", "assignedAt", "firstExposedAt")
-        select gen_random_uuid(), '${SLUG}', 1, ${variantOf("i")}, 'visitor-' || i, 'DETERMINISTIC',
-          now() - interval '30 days' * ${unit("assigned", "i")},
-          case when ${unit("exposed", "i")} < 0.92 then now() - interval '30 days' * ${unit("assigned", "i")} + interval '5 seconds' end
-        from generate_series(${from}, ${to}) as i`);
-      progress("assignments", to, SUBJECTS);
+    let data = keep ? await reusable(db) : null;
+    if (data) console.error(`• Reusing the data set kept in ${KEPT_DATABASE}`);
+    else {
+      if (keep) await db.$executeRawUnsafe(`truncate "Feature", "ExperimentVariant", "Event" cascade`);
+      data = await generate(db);
     }
-    const exposures = await db.$executeRawUnsafe(`
-      insert into "Event" ("id", "name", "occurredAt", "visitorId", "experimentSlug", "variant", "phase", "properties", "source", "idempotencyKey", "deliveryStatus")
-      select gen_random_uuid(), 'experiment_viewed', "firstExposedAt", "visitorId", "experimentSlug", "variant", 1,
-        jsonb_build_object('experiment_slug', "experimentSlug", 'variant', "variant"), 'BROWSER',
-        'exposure:${SLUG}:1:' || "visitorId", 'LOCAL_ONLY'
-      from "ExperimentVariant" where "experimentSlug" = '${SLUG}' and "firstExposedAt" is not null`);
-    const conversions = EVENTS - exposures;
-    for (let from = 1; from <= conversions; from += CHUNK) {
-      const to = Math.min(conversions, from + CHUNK - 1);
-      // Each conversion belongs to a pseudo-random subject, several events for many of them.
-      await db.$executeRawUnsafe(`
-        insert into "Event" ("id", "name", "occurredAt", "visitorId", "experimentSlug", "variant", "phase", "properties", "source", "idempotencyKey", "deliveryStatus")
-        select gen_random_uuid(), 'experiment_conversion', now() - interval '29 days' * ${unit("at", "j")},
-          'visitor-' || s.subject, '${SLUG}', ${variantOf("s.subject")}, 1,
-          case when ${unit("kind", "j")} < 0.6 then '{"conversion_event":"add_to_cart"}'::jsonb
-               when ${unit("kind", "j")} < 0.9 then '{"conversion_event":"signup"}'::jsonb
-               else jsonb_build_object('conversion_event', 'purchase', 'value', round((20 + 80 * ${unit("value", "j")})::numeric, 2), 'currency', 'EUR') end,
-          'SERVER', 'bench-conversion-' || j, 'LOCAL_ONLY'
-        from generate_series(${from}, ${to}) as j,
-          lateral (select 1 + floor(${unit("subject", "j")} * ${SUBJECTS})::int as subject) s`);
-      progress("events", to, conversions);
-    }
-    const generationSeconds = (Date.now() - generationStart) / 1000;
+    const { exposures, generationSeconds } = data;
+    // Statistics first, as autovacuum would have them: the rollup rebuild's plan depends on them too.
+    await db.$executeRawUnsafe("analyze");
     const rollupStart = Date.now();
     await refreshRollups(db);
     const rollupSeconds = (Date.now() - rollupStart) / 1000;
-    await db.$executeRawUnsafe("analyze");
-
+    await db.$executeRawUnsafe(`analyze "experiment_rollups_daily"`);
     const services = createExperimentServices(db, { kind: "postgres", url: database.url });
     const getExperiment = (slug: string) => services.admin.get(slug);
     const raw = new ResultsService(db, getExperiment, () => new Date(), Number.POSITIVE_INFINITY);
@@ -108,7 +182,7 @@ async function main() {
     report({
       id: "results",
       title: "Results at scale",
-      method: `${SUBJECTS.toLocaleString("en")} assignments and ${EVENTS.toLocaleString("en")} events (${exposures.toLocaleString("en")} exposures, the rest conversions over three events and revenue) in one experiment on PostgreSQL, generated in ${generationSeconds.toFixed(0)} s; a full rollup rebuild took ${rollupSeconds.toFixed(1)} s. Time to the complete results (all metrics, statistics, verdict, series) through ResultsService, median of ${RUNS} runs after a warm-up.`,
+      method: `${SUBJECTS.toLocaleString("en")} assignments and ${EVENTS.toLocaleString("en")} events (${exposures.toLocaleString("en")} exposures, the rest conversions over three events and revenue) in one experiment on PostgreSQL, ${generationSeconds === null ? `reused from ${KEPT_DATABASE}` : `generated in ${generationSeconds.toFixed(0)} s`}; a full rollup rebuild took ${rollupSeconds.toFixed(1)} s. Time to the complete results (all metrics, statistics, verdict, series) through ResultsService, median of ${RUNS} runs after a warm-up.`,
       columns: ["Source", "Median ms", "Best ms"],
       rows: [
         ["Raw event store", rawTime.median, rawTime.best],

@@ -3,6 +3,7 @@ import { proportionTest } from "@/features/experiments/core/stats";
 import { resultsToCsv } from "@/features/experiments/server/results-csv";
 import { ResultsService } from "@/features/experiments/server/results-service";
 import type { ExperimentServices } from "@/features/experiments/server/services";
+import { refreshRollups } from "@/server/events/rollups";
 import { RESULTS_DEMO_SLUG, seedResultsDemo } from "@/server/seed-results-demo";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
 import { ADMIN, createExperiment, servicesFor } from "./experiments-fixture";
@@ -207,8 +208,10 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
       () => new Date(),
       0,
     );
+    // The scheduler's refresh: the large read uses the rollups as they are, the event store's is
+    // exact whatever they say.
+    await refreshRollups(test.db, undefined, slug);
     for (const population of ["exposed", "assigned"] as const) {
-      // The event-store read refreshes the recent rollups the large read then uses as they are.
       const fromEvents = await services.results.results(slug, { population });
       const fromRollups = await large.results(slug, { population });
       expect(fromEvents.source).toBe("events");
@@ -244,7 +247,104 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
     expectSameAnalysis(rebuilt.analysis, exposed.analysis);
   });
 
-  it("reads the seeded demo: a clear verdict, a chart from the rollups and a CSV", async () => {
+  it("charts a small test from the event store, exact on every load, one point a day", async () => {
+    const slug = await createExperiment(services, { conversionEvents: ["signup"] });
+    await enrol(slug, 12, (n) => n % 4 !== 0);
+    const dayAgo = new Date(Date.now() - 86_400_000);
+    const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000);
+    // Conversions before the exposures: they join the exposure-based chart on the exposure day.
+    for (const n of [1, 2, 3]) await convert(slug, n, "signup", {}, threeDaysAgo);
+    for (const n of [4, 5]) await convert(slug, n, "signup", {}, dayAgo);
+    await convert(slug, 6, "signup");
+    for (const population of ["exposed", "assigned"] as const) {
+      const results = await services.results.results(slug, { population });
+      expect(results.source).toBe("events");
+      const days = [...new Set(results.series.map((point) => point.day))];
+      // The assigned population counts converters from their first conversion, three days back.
+      expect(days).toHaveLength(population === "assigned" ? 4 : 1);
+      for (const row of results.analysis.metrics[0]?.rows ?? []) {
+        const points = results.series.filter((point) => point.variant === row.variant);
+        expect(points.map((point) => point.day)).toEqual(days);
+        expect(points.at(-1)?.cumulativeConverters).toBe(row.total);
+      }
+    }
+    // None of it came from the rollups: there are none for this test.
+    expect(await test.db.experimentRollupDaily.count({ where: { experimentSlug: slug } })).toBe(0);
+  });
+
+  it("keys a team test's subjects by team on both sources", async () => {
+    const slug = await createExperiment(services, {
+      scope: "team",
+      conversionEvents: ["signup", "purchase"],
+    });
+    const day = (daysAgo: number, hour = 10) => {
+      const at = new Date(Date.now() - daysAgo * 86_400_000);
+      at.setUTCHours(hour, 0, 0, 0);
+      return at;
+    };
+    const team = (n: number) => `team-${slug}-${n}`;
+    await test.db.experimentVariant.createMany({
+      data: [1, 2, 3, 4, 5, 6].map((n) => ({
+        experimentSlug: slug,
+        variant: n % 2 ? "control" : "treatment",
+        teamId: team(n),
+        assignmentType: "DETERMINISTIC" as const,
+        assignedAt: day(3, 8),
+        // Team 5 is never exposed, team 6 only after its purchases.
+        firstExposedAt: n === 5 ? null : day(n === 6 ? 1 : 3, 9),
+      })),
+    });
+    const event = (n: number, userId: string, at: Date, properties: Record<string, string | number>) => ({
+      name: "experiment_conversion",
+      occurredAt: at,
+      teamId: team(n),
+      userId,
+      visitorId: `${userId}-browser`,
+      experimentSlug: slug,
+      // What the event claims is not what counts: the ledger's variant does.
+      variant: "treatment",
+      phase: 1,
+      properties,
+      source: "SERVER" as const,
+      idempotencyKey: `${slug}-${userId}-${properties.conversion_event}`,
+    });
+    await test.db.event.createMany({
+      data: [
+        // Two members of team 1 sign up: one converting team.
+        event(1, "alice", day(3), { conversion_event: "signup" }),
+        event(1, "bob", day(2), { conversion_event: "signup" }),
+        // Team 2 buys twice through two members: 30 + 20 = 50 for one subject.
+        event(2, "carol", day(3), { conversion_event: "purchase", value: 30, currency: "EUR" }),
+        event(2, "dave", day(1), { conversion_event: "purchase", value: "20", currency: "EUR" }),
+        event(5, "erin", day(2), { conversion_event: "signup" }),
+        event(6, "frank", day(2), { conversion_event: "purchase", value: 15, currency: "EUR" }),
+        // Not in the test: no ledger row for team 9.
+        event(9, "grace", day(2), { conversion_event: "signup" }),
+      ],
+    });
+    await refreshRollups(test.db, undefined, slug);
+    const large = new ResultsService(
+      test.db,
+      (name) => services.admin.get(name),
+      () => new Date(),
+      0,
+    );
+    for (const population of ["exposed", "assigned"] as const) {
+      const fromEvents = await services.results.results(slug, { population });
+      const fromRollups = await large.results(slug, { population });
+      expect(fromRollups.source).toBe("rollups");
+      expectSameAnalysis(fromRollups.analysis, fromEvents.analysis);
+      expectSameAnalysis(fromRollups.series, fromEvents.series);
+      const revenue = fromEvents.analysis.metrics.find((metric) => metric.metric === "revenue");
+      const treatment = revenue?.rows.find((row) => row.variant === "treatment");
+      expect(treatment?.total).toBeCloseTo(65, 9);
+      const signup = fromEvents.analysis.metrics.find((metric) => metric.metric === "signup");
+      const total = signup?.rows.reduce((sum, row) => sum + row.total, 0);
+      expect(total).toBe(population === "exposed" ? 1 : 2);
+    }
+  });
+
+  it("reads the seeded demo: a clear verdict, a daily chart and a CSV", async () => {
     const now = new Date();
     expect(await seedResultsDemo(test.db, now)).toBe(true);
     expect(await seedResultsDemo(test.db, now)).toBe(false);

@@ -1,14 +1,12 @@
 import type { ExperimentScope } from "@/features/experiments/core/config";
 import { CONVERSION_EVENT } from "@/features/experiments/core/events";
 import { PURCHASE_EVENT } from "@/features/experiments/core/orders";
-import type { CovariateSums, RevenueAggregate } from "@/features/experiments/core/results";
 import { Prisma, type PrismaClient } from "@/generated/prisma/client";
 import { FLAGGED_KEY } from "@/server/events/rollups";
-
-/** The client or a transaction: the service reads every figure from one snapshot. */
-type QueryClient = Pick<PrismaClient, "$queryRaw" | "experimentVariant">;
-
 import { subjectColumn } from "./subjects";
+
+/** The client or a transaction. */
+type QueryClient = Pick<PrismaClient, "$queryRaw" | "experimentVariant">;
 
 /**
  * The SQL behind the results page. Every count is per subject (an assignment row), so repeated
@@ -24,47 +22,68 @@ export type ResultsScope = {
   exposedOnly: boolean;
 };
 
-export type AssignmentCounts = { variant: string; assigned: number; exposed: number; flagged: number };
-export type RollupTotals = {
+/** What one pass over the event store should count, besides assignments and exposures. */
+export type SubjectPlan = {
+  /** Conversion events to count converters of. */
+  events: string[];
+  /** The charted event: each subject's first conversion on it is kept by day. */
+  seriesEvent: string | null;
+  /** Whether to read pre-exposure purchases, CUPED's covariate. */
+  history: boolean;
+};
+
+/**
+ * Subjects of one variant who share the day they were first exposed and the day of their first
+ * conversion on the charted event, with their sums. Both populations, the exposure-based
+ * analysis's chart and the assigned one's, are sums over these.
+ */
+export type SubjectGroup = {
   variant: string;
-  assigned: number;
-  exposed: number;
+  /** YYYY-MM-DD, null for subjects never exposed. */
+  exposedDay: string | null;
+  /** YYYY-MM-DD of the first conversion on the charted event, null without one. */
+  convertedDay: string | null;
+  subjects: number;
   flagged: number;
-  /** Every assigned subject's purchases. */
+  /** Converters per event, in SubjectPlan.events' order. */
+  converters: number[];
+  /** Per subject: their purchase conversions' value, summed; then over subjects, and squared. */
   revenue: number;
   revenueSquares: number;
-  /** Exposed subjects' purchases only. */
-  exposedRevenue: number;
-  exposedRevenueSquares: number;
+  /** CUPED: purchases in the 30 days before exposure (x), against revenue (y). */
+  sumX: number;
+  sumXX: number;
+  sumXY: number;
+  withHistory: number;
 };
-export type RollupConverters = {
+
+/** One row of `experiment_rollups_daily`, as the results read it. */
+export type RollupRow = {
+  day: string;
   variant: string;
-  event: string;
-  converters: number;
-  exposedConverters: number;
+  assignments: number;
+  exposures: number;
+  /** Per conversion event its figures, and FLAGGED_KEY's count. */
+  conversions: Record<string, unknown>;
+  revenue: number;
+  revenueSquares: number;
 };
-export type DailyPoint = { day: string; variant: string; exposures: number; converters: number };
 
 // A numeric `value` property, whether sent as a JSON number or a decimal string (Shopify sends
 // prices as strings); anything else counts as zero revenue.
-const VALUE_SQL = Prisma.sql`case
-  when jsonb_typeof(e."properties"->'value') = 'number' then (e."properties"->>'value')::float8
-  when (e."properties"->>'value') ~ '^-?[0-9]+(\\.[0-9]+)?$' then (e."properties"->>'value')::float8
-  else 0 end`;
+const numericValue = (alias: string) => {
+  const properties = Prisma.raw(`${alias}."properties"`);
+  return Prisma.sql`case
+    when jsonb_typeof(${properties}->'value') = 'number' then (${properties}->>'value')::float8
+    when (${properties}->>'value') ~ '^-?[0-9]+(\\.[0-9]+)?$' then (${properties}->>'value')::float8
+    else 0 end`;
+};
+
+/** Bits per converter mask: a bigint, kept positive. */
+const MASK_BITS = 62;
 
 export class ResultsQueries {
   constructor(private readonly db: QueryClient) {}
-
-  async assignments(slug: string, phase: number): Promise<AssignmentCounts[]> {
-    return this.db.$queryRaw<AssignmentCounts[]>`
-      select "variant",
-        count(*)::int as "assigned",
-        count("firstExposedAt")::int as "exposed",
-        count(*) filter (where "metadata"->>'seenInOtherVariant' is not null)::int as "flagged"
-      from "ExperimentVariant"
-      where "experimentSlug" = ${slug} and "phase" = ${phase}
-      group by "variant"`;
-  }
 
   /** When the phase's first subject was assigned: the start of its data. */
   async firstAssignedAt(slug: string, phase: number): Promise<Date | null> {
@@ -77,134 +96,138 @@ export class ResultsQueries {
   }
 
   /**
-   * The phase's conversion events reduced to one row per subject and event first, then joined to
-   * the assignment ledger on its unique (slug, phase, subject) index: a hash join whatever the
-   * planner knows about the tables, never a scan of events per subject.
+   * Every figure of the event-store results in one statement: the phase's assignment ledger and
+   * its conversion events (and, for CUPED, purchases) are appended and grouped by subject once, a
+   * single aggregation instead of a join of the events to the ledger, then folded into a few
+   * thousand rows by variant and day.
    */
-  private perSubject(scope: ResultsScope, event: string | null): Prisma.Sql {
-    const column = Prisma.raw(`"${subjectColumn(scope.scope)}"`);
-    return Prisma.sql`
-      select e.${column} as "subject", e."properties"->>'conversion_event' as "event", sum(${VALUE_SQL}) as "value"
-      from "Event" e
-      where e."experimentSlug" = ${scope.slug} and e."name" = ${CONVERSION_EVENT}
-        and coalesce(e."phase", 1) = ${scope.phase} and e.${column} is not null
-        ${event === null ? Prisma.empty : Prisma.sql`and e."properties"->>'conversion_event' = ${event}`}
-      group by 1, 2`;
-  }
-
-  private ledger(scope: ResultsScope): Prisma.Sql {
-    const column = Prisma.raw(`"${subjectColumn(scope.scope)}"`);
-    return Prisma.sql`
-      select a."id", a."variant", a.${column} as "subject", a."firstExposedAt"
-      from "ExperimentVariant" a
-      where a."experimentSlug" = ${scope.slug} and a."phase" = ${scope.phase}
-        and (${!scope.exposedOnly} or a."firstExposedAt" is not null)`;
-  }
-
-  /** Unique converters per variant and conversion event. */
-  async converters(scope: ResultsScope): Promise<{ variant: string; event: string; converters: number }[]> {
-    return this.db.$queryRaw`
-      with conversions as (${this.perSubject(scope, null)}), ledger as (${this.ledger(scope)})
-      select l."variant", c."event", count(*)::int as "converters"
-      from conversions c join ledger l on l."subject" = c."subject"
-      where c."event" is not null
-      group by 1, 2`;
-  }
-
-  /** Revenue per variant as sums over subjects (for the mean and variance per participant). */
-  async revenue(scope: ResultsScope): Promise<(RevenueAggregate & { variant: string })[]> {
-    return this.db.$queryRaw`
-      with purchases as (${this.perSubject(scope, PURCHASE_EVENT)}), ledger as (${this.ledger(scope)})
-      select l."variant", coalesce(sum(p."value"), 0)::float8 as "sum",
-        coalesce(sum(p."value" * p."value"), 0)::float8 as "sumSquares", count(*)::int as "purchasers"
-      from purchases p join ledger l on l."subject" = p."subject"
-      group by 1`;
+  async subjectGroups(scope: ResultsScope, plan: SubjectPlan): Promise<SubjectGroup[]> {
+    return this.db.$queryRaw<SubjectGroup[]>(subjectGroupsSql(scope, plan));
   }
 
   /**
-   * Revenue per exposed subject after exposure (y) beside their purchases in the 30 days before
-   * it (x, the CUPED covariate), as sums per variant. Pre-exposure purchases are the plain
-   * `purchase` events the order webhook writes, whatever experiment they were attributed to.
+   * The phase's daily rollup rows, and whether any of them predates the per-exposure figures (rows
+   * an older version wrote count converters whether or not they were exposed).
    */
-  async revenueWithCovariate(scope: ResultsScope): Promise<(CovariateSums & { variant: string })[]> {
-    const column = Prisma.raw(`"${subjectColumn(scope.scope)}"`);
-    const exposed = { ...scope, exposedOnly: true };
-    return this.db.$queryRaw`
-      with ledger as (${this.ledger(exposed)}),
-      after as (${this.perSubject(scope, PURCHASE_EVENT)}),
-      before as (
-        select l."id", sum(${VALUE_SQL}) as "value"
-        from ledger l join "Event" e on e.${column} = l."subject"
-        where e."name" = ${PURCHASE_EVENT}
-          and e."occurredAt" < l."firstExposedAt"
-          and e."occurredAt" >= l."firstExposedAt" - interval '30 days'
-        group by 1
-      ),
-      per_subject as (
-        select l."variant", coalesce(b."value", 0) as "x", coalesce(p."value", 0) as "y"
-        from ledger l
-        left join before b on b."id" = l."id"
-        left join after p on p."subject" = l."subject"
-      )
-      select "variant", count(*)::int as "n",
-        sum("x")::float8 as "sumX", sum("x" * "x")::float8 as "sumXX",
-        sum("y")::float8 as "sumY", sum("y" * "y")::float8 as "sumYY", sum("x" * "y")::float8 as "sumXY",
-        count(*) filter (where "x" <> 0)::int as "withHistory"
-      from per_subject
-      group by 1`;
-  }
-
-  /**
-   * Per variant totals over the phase's daily rollups: participants, exposures, flagged subjects
-   * and revenue, for all assigned subjects and for the exposed ones.
-   */
-  async rollupTotals(slug: string, phase: number): Promise<RollupTotals[]> {
-    return this.db.$queryRaw`
-      select "variant", coalesce(sum("assignments"), 0)::int as "assigned", coalesce(sum("exposures"), 0)::int as "exposed",
-        coalesce(sum(("conversions"->>${FLAGGED_KEY}::text)::int), 0)::int as "flagged",
-        coalesce(sum("revenue"), 0)::float8 as "revenue", coalesce(sum("revenueSquares"), 0)::float8 as "revenueSquares",
-        coalesce(sum(("conversions"->'purchase'->>'exposedRevenue')::float8), 0)::float8 as "exposedRevenue",
-        coalesce(sum(("conversions"->'purchase'->>'exposedRevenueSquares')::float8), 0)::float8 as "exposedRevenueSquares"
+  async rollups(slug: string, phase: number): Promise<{ rows: RollupRow[]; current: boolean }> {
+    const rows = await this.db.$queryRaw<RollupRow[]>`
+      select to_char("day", 'YYYY-MM-DD') as "day", "variant", "assignments", "exposures", "conversions",
+        "revenue", "revenueSquares"
       from "experiment_rollups_daily"
-      where "experimentSlug" = ${slug} and "phase" = ${phase}
-      group by 1`;
+      where "experimentSlug" = ${slug} and "phase" = ${phase}`;
+    const current = rows.every((row) =>
+      Object.entries(row.conversions).every(
+        ([event, figures]) => event === FLAGGED_KEY || hasKey(figures, "exposedConverters"),
+      ),
+    );
+    return { rows, current };
   }
+}
 
-  /** Large tests: unique converters per event from the daily rollups, all assigned and exposed only. */
-  async convertersFromRollups(slug: string, phase: number): Promise<RollupConverters[]> {
-    return this.db.$queryRaw`
-      select r."variant", c.key as "event", sum((c.value->>'converters')::int)::int as "converters",
-        coalesce(sum((c.value->>'exposedConverters')::int), 0)::int as "exposedConverters"
-      from "experiment_rollups_daily" r, jsonb_each(r."conversions") c
-      where r."experimentSlug" = ${slug} and r."phase" = ${phase} and c.key <> ${FLAGGED_KEY}::text
-      group by 1, 2`;
-  }
+/** The statement behind {@link ResultsQueries.subjectGroups} (exported to EXPLAIN it). */
+export function subjectGroupsSql(scope: ResultsScope, plan: SubjectPlan): Prisma.Sql {
+  const { slug, phase } = scope;
+  const column = Prisma.raw(`"${subjectColumn(scope.scope)}"`);
+  const events = [...new Set(plan.events)];
+  const chunks = Array.from({ length: Math.max(1, Math.ceil(events.length / MASK_BITS)) }, (_, chunk) =>
+    events.slice(chunk * MASK_BITS, (chunk + 1) * MASK_BITS),
+  );
+  const mask = (chunk: number) => Prisma.raw(`mask${chunk}`);
+  const masks = Prisma.join(chunks.map((_, chunk) => mask(chunk)));
+  const noBits = Prisma.join(chunks.map((_, chunk) => Prisma.sql`null::bigint as ${mask(chunk)}`));
+  // Bit i of mask c: a conversion on events[c * MASK_BITS + i]; null for the events not asked about.
+  const eventBits = Prisma.join(
+    chunks.map(
+      (names, chunk) =>
+        Prisma.sql`(1::bigint << (array_position(${names}::text[], e."event") - 1)) as ${mask(chunk)}`,
+    ),
+  );
+  const converters = Prisma.join(
+    chunks.flatMap((names, chunk) =>
+      names.map((_, bit) => Prisma.sql`coalesce(sum((${mask(chunk)} >> ${bit}) & 1), 0)::int`),
+    ),
+  );
+  // CUPED's covariate: each exposed subject's purchases in the 30 days before exposure, few enough
+  // to look up their ledger rows one by one. An exposure is stamped after its assignment, so none
+  // before the phase's first assignment (less a day, for instances whose clocks disagree) counts:
+  // the index on (name, occurredAt) reads only those.
+  const history = plan.history
+    ? Prisma.sql`
+      union all
+      select h."subject", null, null, null, ${noBits}, null, null, h."x"
+      from (
+        select p.${column} as "subject", sum(${numericValue("p")}) as "x"
+        from "Event" p
+        join "ExperimentVariant" l
+          on l."experimentSlug" = ${slug} and l."phase" = ${phase} and l.${column} = p.${column}
+        where p."name" = ${PURCHASE_EVENT}
+          and p."occurredAt" >= (
+            select min(f."assignedAt") from "ExperimentVariant" f
+            where f."experimentSlug" = ${slug} and f."phase" = ${phase}
+          ) - interval '31 days'
+          and p."occurredAt" < l."firstExposedAt" and p."occurredAt" >= l."firstExposedAt" - interval '30 days'
+        group by 1
+      ) h`
+    : Prisma.empty;
+  return Prisma.sql`
+    with entries as (
+      select a.${column} as "subject", a."variant", a."firstExposedAt"::date as exposed_day,
+        a."metadata"->>'seenInOtherVariant' is not null as flagged, ${noBits},
+        null::date as series_day, null::float8 as value, null::float8 as x
+      from "ExperimentVariant" a
+      where a."experimentSlug" = ${slug} and a."phase" = ${phase} and a.${column} is not null
+      union all
+      select e."subject", null, null, null, ${eventBits},
+        case when e."event" = ${plan.seriesEvent}::text then e."occurredAt"::date end,
+        case when e."event" = ${PURCHASE_EVENT} then ${numericValue("e")} end, null
+      from (
+        -- OFFSET 0 keeps the subquery whole, so each event's name is read out of its JSON once.
+        select ${column} as "subject", "occurredAt", "properties", "properties"->>'conversion_event' as "event"
+        from "Event"
+        where "experimentSlug" = ${slug} and "name" = ${CONVERSION_EVENT} and ${column} is not null
+          -- Not coalesce(phase, 1): the planner estimates this form from the column's statistics.
+          and ("phase" = ${phase} or ("phase" is null and ${phase}::int = 1))
+        offset 0
+      ) e
+      where e."event" is not null
+      ${history}
+    ),
+    -- Few aggregates on purpose: the grouping of a million subjects is bound by memory, and
+    -- every aggregate widens each subject's entry.
+    subjects as (
+      select max("variant") as variant, min(exposed_day) as exposed_day, bool_or(flagged) as flagged,
+        ${Prisma.join(chunks.map((_, chunk) => Prisma.sql`bit_or(${mask(chunk)}) as ${mask(chunk)}`))},
+        min(series_day) as series_day, sum(value) as revenue, coalesce(sum(x), 0) as x
+      from entries
+      group by "subject"
+    ),
+    scored as (
+      select variant, exposed_day, flagged, ${masks}, series_day, revenue, x
+      from subjects
+      -- Subjects outside the ledger are not in the test, whatever their events say.
+      where variant is not null
+      union all
+      -- A ledger row without the scope's id has no events; it still counts as assigned.
+      select a."variant", a."firstExposedAt"::date, a."metadata"->>'seenInOtherVariant' is not null,
+        ${noBits}, null, null, 0
+      from "ExperimentVariant" a
+      where a."experimentSlug" = ${slug} and a."phase" = ${phase} and a.${column} is null
+    )
+    select variant, to_char(exposed_day, 'YYYY-MM-DD') as "exposedDay",
+      to_char(series_day, 'YYYY-MM-DD') as "convertedDay",
+      subjects, flagged, converters, revenue, "revenueSquares", "sumX", "sumXX", "sumXY", "withHistory"
+    from (
+      select variant, exposed_day, series_day,
+        count(*)::int as subjects, count(*) filter (where flagged)::int as flagged,
+        array[${converters}]::int[] as converters,
+        coalesce(sum(revenue), 0)::float8 as revenue, coalesce(sum(revenue * revenue), 0)::float8 as "revenueSquares",
+        sum(x)::float8 as "sumX", sum(x * x)::float8 as "sumXX", sum(x * coalesce(revenue, 0))::float8 as "sumXY",
+        count(*) filter (where x <> 0)::int as "withHistory"
+      from scored
+      group by variant, exposed_day, series_day
+    ) groups`;
+}
 
-  /**
-   * Whether every rollup row of the experiment has the per-exposure figures: rows an older
-   * version wrote count converters whether or not they were exposed.
-   */
-  async rollupsCurrent(slug: string): Promise<boolean> {
-    const [row] = await this.db.$queryRaw<{ stale: boolean }[]>`
-      select exists (
-        select 1 from "experiment_rollups_daily" r, jsonb_each(r."conversions") c
-        where r."experimentSlug" = ${slug} and c.key <> ${FLAGGED_KEY}::text
-          and c.value->'exposedConverters' is null
-      ) as "stale"`;
-    return !row?.stale;
-  }
-
-  /**
-   * Exposures and new converters of one event per day and variant, from the rollups; exposed
-   * converters for the exposure-based analysis, so the last cumulative point is the table's rate.
-   */
-  async daily(scope: ResultsScope, event: string | null): Promise<DailyPoint[]> {
-    const figure = scope.exposedOnly ? "exposedConverters" : "converters";
-    return this.db.$queryRaw`
-      select to_char(r."day", 'YYYY-MM-DD') as "day", r."variant", r."exposures"::int as "exposures",
-        coalesce((r."conversions"->${event ?? ""}::text->>${figure}::text)::int, 0) as "converters"
-      from "experiment_rollups_daily" r
-      where r."experimentSlug" = ${scope.slug} and r."phase" = ${scope.phase}
-      order by r."day", r."variant"`;
-  }
+function hasKey(value: unknown, key: string): boolean {
+  return typeof value === "object" && value !== null && key in value;
 }

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Event_name_occurredAt_idx" ON "Event"("name", "occurredAt");
