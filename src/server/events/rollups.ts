@@ -1,4 +1,4 @@
-import { Prisma, type PrismaClient } from "@/generated/prisma/client";
+import type { Prisma, PrismaClient } from "@/generated/prisma/client";
 import { logger } from "../logger";
 
 /** Arbitrary, fixed: the advisory lock that keeps concurrent refreshes from racing. */
@@ -32,13 +32,8 @@ export const FLAGGED_KEY = "$flagged";
  */
 export async function refreshRollups(db: PrismaClient, since?: Date, slug?: string): Promise<number | null> {
   const from = since ?? new Date(0);
-  // One experiment's rows only, when given (a results page rebuilding rows an older version wrote).
+  // One experiment's rows only, when given (the results page keeps its own test fresh).
   const only = slug ?? null;
-  // A top-level condition, not an OR with a flag: only then is it planned as a semi-join.
-  const onlyTouched =
-    since === undefined
-      ? Prisma.empty
-      : Prisma.sql`and (c.slug, c.phase, c.subject) in (select slug, phase, subject from touched)`;
   return db.$transaction(
     async (tx) => {
       const [lock] = await tx.$queryRaw<
@@ -71,36 +66,17 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
           where "firstExposedAt" >= ${from}::date and (${only}::text is null or "experimentSlug" = ${only})
           group by 1, 2, 3, 4
         ),
-        -- A subject's figures land on the days of their events and of their exposure: on a partial
-        -- refresh only those with one of either since then can change a rewritten day, and only
-        -- their histories are read (all of each, for first conversions and revenue so far).
-        touched as (
-          select e."experimentSlug" as slug, coalesce(e."phase", 1) as phase,
-            case s.scope when 'user' then e."userId" when 'team' then e."teamId" when 'visitor' then e."visitorId" end
-              as subject
-          from "Event" e join scopes s on s."slug" = e."experimentSlug"
-          where e."name" = 'experiment_conversion' and e."occurredAt" >= ${from}::date
-            and e."properties"->>'conversion_event' is not null
-          union
-          select a."experimentSlug", a."phase",
-            case s.scope when 'user' then a."userId" when 'team' then a."teamId" when 'visitor' then a."visitorId" end
-          from "ExperimentVariant" a join scopes s on s."slug" = a."experimentSlug"
-          where a."firstExposedAt" >= ${from}::date
-        ),
         conversions as (
-          select * from (
-            select e."experimentSlug" as slug, coalesce(e."phase", 1) as phase,
-              e."properties"->>'conversion_event' as event, e."occurredAt"::date as day,
-              case s.scope when 'user' then e."userId" when 'team' then e."teamId" when 'visitor' then e."visitorId" end
-                as subject,
-              case when jsonb_typeof(e."properties"->'value') = 'number' then (e."properties"->>'value')::float8
-                   when (e."properties"->>'value') ~ '^-?[0-9]+(\\.[0-9]+)?$' then (e."properties"->>'value')::float8
-                   else 0 end as value,
-              e."properties"->>'currency' as currency
-            from "Event" e join scopes s on s."slug" = e."experimentSlug"
-            where e."name" = 'experiment_conversion' and e."properties"->>'conversion_event' is not null
-          ) c
-          where true ${onlyTouched}
+          select e."experimentSlug" as slug, coalesce(e."phase", 1) as phase,
+            e."properties"->>'conversion_event' as event, e."occurredAt"::date as day,
+            case s.scope when 'user' then e."userId" when 'team' then e."teamId" when 'visitor' then e."visitorId" end
+              as subject,
+            case when jsonb_typeof(e."properties"->'value') = 'number' then (e."properties"->>'value')::float8
+                 when (e."properties"->>'value') ~ '^-?[0-9]+(\\.[0-9]+)?$' then (e."properties"->>'value')::float8
+                 else 0 end as value,
+            e."properties"->>'currency' as currency
+          from "Event" e join scopes s on s."slug" = e."experimentSlug"
+          where e."name" = 'experiment_conversion' and e."properties"->>'conversion_event' is not null
         ),
         subject_days as (
           select c.slug, c.phase, l."variant", c.event, c.subject, l.exposed_day, c.day,
