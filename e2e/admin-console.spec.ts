@@ -226,6 +226,8 @@ test("an admin opens the QA override to everyone and closes it, re-randomizes a 
   await page.getByRole("button", { name: "Save changes" }).click();
   await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
   await expect(page.locator("dt", { hasText: "Phase" }).locator("+ dd")).toHaveText("2");
+  // The refreshed page remounts the form on its new version; the confirmation must outlive that.
+  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
 
   // Deleting asks for the slug typed out; the button stays disabled until it matches exactly.
   const removal = page.getByRole("form", { name: "Delete experiment" });

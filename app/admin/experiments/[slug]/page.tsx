@@ -120,7 +120,6 @@ export default async function ExperimentPage({ params }: { params: Params }) {
       <section className="card stack" aria-labelledby="edit-title">
         <h2 id="edit-title">Edit</h2>
         <ExperimentEditForm
-          key={experiment.version}
           slug={slug}
           description={experiment.description}
           version={experiment.version}

@@ -6,11 +6,19 @@ import { experimentUpdateSchema } from "@/features/experiments/core/admin-inputs
 import { type AnalysisSettings, REVENUE_METRIC } from "@/features/experiments/core/config";
 import { api } from "@/trpc/react";
 import { errorsUnder, FieldError, serverErrors, zodFieldErrors } from "./form-errors";
+import { remountOnNewVersion, type SavedNotice } from "./versioned-form";
 
 type Props = { slug: string; version: number; settings: AnalysisSettings; conversionEvents: string[] };
 
 /** How the results are read: the primary metric, guardrails, the plan and the statistics. */
-export function AnalysisSettingsForm({ slug, version, settings, conversionEvents }: Props) {
+function AnalysisSettingsFields({
+  slug,
+  version,
+  settings,
+  conversionEvents,
+  saved,
+  setSaved,
+}: Props & SavedNotice) {
   const id = useId();
   const router = useRouter();
   const metrics = [...conversionEvents, REVENUE_METRIC];
@@ -19,7 +27,6 @@ export function AnalysisSettingsForm({ slug, version, settings, conversionEvents
     primaryMetric: settings.primaryMetric ?? metrics[0] ?? REVENUE_METRIC,
     effectPercent: String(Math.round(settings.minDetectableEffect * 1000) / 10),
   });
-  const [saved, setSaved] = useState(false);
   const { effectPercent, ...rest } = draft;
   const input = {
     slug,
@@ -175,3 +182,5 @@ export function AnalysisSettingsForm({ slug, version, settings, conversionEvents
     </form>
   );
 }
+
+export const AnalysisSettingsForm = remountOnNewVersion(AnalysisSettingsFields);

@@ -8,6 +8,7 @@ import { api } from "@/trpc/react";
 import { ForcedVariantsToggle } from "./forced-variants-toggle";
 import { errorsUnder, FieldError, parseList, serverErrors, zodFieldErrors } from "./form-errors";
 import { type VariantDraft, VariantsEditor } from "./variants-editor";
+import { remountOnNewVersion, type SavedNotice } from "./versioned-form";
 
 type Props = { slug: string; description: string; version: number; config: ExperimentConfig };
 
@@ -24,7 +25,14 @@ const sameVariants = (a: VariantDraft[], b: VariantDraft[]) =>
  * Edits what may change under the lifecycle rules. In a started test, new variants or weights ask
  * how to treat people already assigned; traffic may only grow unless the test is re-randomized.
  */
-export function ExperimentEditForm({ slug, description: savedDescription, version, config }: Props) {
+function ExperimentEditFields({
+  slug,
+  description: savedDescription,
+  version,
+  config,
+  saved,
+  setSaved,
+}: Props & SavedNotice) {
   const router = useRouter();
   const started = config.status !== "draft";
   const concluded = config.status === "concluded";
@@ -40,7 +48,6 @@ export function ExperimentEditForm({ slug, description: savedDescription, versio
     assignmentType: config.assignmentType,
     hashing: config.hashing,
   });
-  const [saved, setSaved] = useState(false);
 
   const variantsChanged = !sameVariants(variants, config.variants);
   const needsChoice = started && variantsChanged;
@@ -234,3 +241,5 @@ export function ExperimentEditForm({ slug, description: savedDescription, versio
     </form>
   );
 }
+
+export const ExperimentEditForm = remountOnNewVersion(ExperimentEditFields);

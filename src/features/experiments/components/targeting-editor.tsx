@@ -6,6 +6,7 @@ import { type TargetingRules, targetingRulesSchema } from "@/features/experiment
 import { api } from "@/trpc/react";
 import { parseList, serverErrors } from "./form-errors";
 import { TargetingPreviewPanel } from "./targeting-preview-panel";
+import { remountOnNewVersion, type SavedNotice } from "./versioned-form";
 
 const PLANS = ["individual", "teams", "organization"] as const;
 
@@ -28,15 +29,13 @@ function parseJsonObject(text: string): { value: Record<string, unknown> | undef
  * GrowthBook-style attribute condition, all AND-ed. The preview evaluates the rules as edited,
  * before they are saved.
  */
-export function TargetingEditor({
+function TargetingFields({
   slug,
   version,
   rules,
-}: {
-  slug: string;
-  version: number;
-  rules: TargetingRules;
-}) {
+  saved,
+  setSaved,
+}: { slug: string; version: number; rules: TargetingRules } & SavedNotice) {
   const router = useRouter();
   const [plans, setPlans] = useState<string[]>(rules.plans ?? []);
   const [teamIds, setTeamIds] = useState((rules.teamIds ?? []).join("\n"));
@@ -45,7 +44,6 @@ export function TargetingEditor({
   const [conditionText, setConditionText] = useState(
     rules.condition ? JSON.stringify(rules.condition, null, 2) : "",
   );
-  const [saved, setSaved] = useState(false);
 
   const condition = parseJsonObject(conditionText);
   const draft = targetingRulesSchema.safeParse({
@@ -158,3 +156,5 @@ export function TargetingEditor({
     </div>
   );
 }
+
+export const TargetingEditor = remountOnNewVersion(TargetingFields);

@@ -142,7 +142,6 @@ export default async function ResultsPage({
       <section className="card stack" aria-labelledby="settings-title">
         <h2 id="settings-title">Analysis settings</h2>
         <AnalysisSettingsForm
-          key={experiment.version}
           slug={slug}
           version={experiment.version}
           settings={experiment.config.analysis}

@@ -38,12 +38,7 @@ export default async function TargetingPage({ params }: { params: Params }) {
         Every rule must match (AND). Targeting is checked before anyone is assigned: a subject who does not
         match gets the default and no assignment. Changing targeting never moves subjects already assigned.
       </p>
-      <TargetingEditor
-        key={experiment.version}
-        slug={slug}
-        version={experiment.version}
-        rules={experiment.config.targetingRules}
-      />
+      <TargetingEditor slug={slug} version={experiment.version} rules={experiment.config.targetingRules} />
     </div>
   );
 }
