@@ -3,10 +3,12 @@
 // after the load, the outbox must drain with every accepted event delivered exactly once.
 //
 //   flock /tmp/e2e.lock npx tsx bench/ingest.ts [--duration 60] [--connections 20] [--batch 50]
-//                                               [--pool 2000] [--worker]
+//                                               [--pool 2000] [--in-app | --worker] [--worker-concurrency 4]
 //
-// `--worker` runs the dispatcher as `npm run events:dispatch` beside a server with EVENTS_DISPATCHER
-// off, instead of inside the server. It uses `.next` like bench/http.ts (hold the e2e lock).
+// By default it runs twice, each time on a fresh database: with the dispatcher inside the server,
+// then as `npm run events:dispatch` beside a server with EVENTS_DISPATCHER off (what
+// docs/DEPLOYMENT.md advises at volume). `--in-app` or `--worker` runs one of them. It uses `.next`
+// like bench/http.ts (hold the e2e lock).
 import type autocannon from "autocannon";
 import { parseExperimentConfig } from "@/features/experiments/core/config";
 import { eventUuid } from "@/features/experiments/core/events";
@@ -34,7 +36,8 @@ const durationSeconds = numberOption("duration", 60);
 const connections = numberOption("connections", 20);
 const batchSize = numberOption("batch", 50);
 const poolSize = numberOption("pool", 2_000);
-const separateWorker = process.argv.includes("--worker");
+/** EVENTS_DISPATCH_CONCURRENCY of the separate worker (the server's dispatcher keeps its default). */
+const workerConcurrency = numberOption("worker-concurrency", 4);
 const appDir = stringOption("app-dir") ?? process.cwd();
 /** Every key of this run starts with it, so the checks count only this run's events. */
 const RUN_TAG = `bench-${process.pid}`;
@@ -154,8 +157,21 @@ async function reconcile(databaseUrl: string, capture: CaptureProcess) {
   }
 }
 
-async function main() {
-  await ensureBuild(appDir);
+type Dispatcher = IngestRun["dispatcher"];
+
+/** Both placements unless one is asked for: inside the server, then as a worker of its own. */
+function dispatchers(): Dispatcher[] {
+  if (process.argv.includes("--worker")) return ["worker"];
+  if (process.argv.includes("--in-app")) return ["in-app"];
+  return ["in-app", "worker"];
+}
+
+/** One load on a fresh database, server and capture server, with the dispatcher placed as asked. */
+async function runScenario(dispatcher: Dispatcher): Promise<IngestRun> {
+  const separateWorker = dispatcher === "worker";
+  console.log(
+    `\n— ingest with the dispatcher ${separateWorker ? "as a separate worker" : "inside the server"}`,
+  );
   const capture = await CaptureProcess.start();
   const database = await createThrowawayDatabase();
   const processes: AppServer[] = [];
@@ -172,10 +188,12 @@ async function main() {
       POSTHOG_HOST: capture.url,
       RATE_LIMIT_ASSIGNMENTS_PER_MINUTE: BENCH_RATE_LIMIT,
       RATE_LIMIT_EVENTS_PER_MINUTE: BENCH_RATE_LIMIT,
+      ...(separateWorker ? { EVENTS_DISPATCH_CONCURRENCY: String(workerConcurrency) } : {}),
     };
     const server = await startApp({ port: PORT, databaseUrl: database.url, appDir, env });
     processes.push(server);
-    if (separateWorker) processes.push(startDispatcherWorker({ databaseUrl: database.url, appDir, env }));
+    const worker = separateWorker ? startDispatcherWorker({ databaseUrl: database.url, appDir, env }) : null;
+    if (worker) processes.push(worker);
 
     const target = await conversionTarget(database.url);
     const pool = seededUuids(poolSize, 31_337);
@@ -184,9 +202,9 @@ async function main() {
 
     const { requests, tally } = conversionRequests(pool, target);
     const deliveredBefore = await capture.unique();
-    const workerCpu = cpuMeter(() => (separateWorker ? treeCpuSeconds(processes[1]?.pid ?? 0) : 0));
+    const workerCpu = cpuMeter(() => (worker ? treeCpuSeconds(worker.pid) : 0));
     const load = await runLoad({
-      label: "ingest",
+      label: `ingest (${dispatcher})`,
       url: server.url,
       connections,
       durationSeconds,
@@ -199,15 +217,17 @@ async function main() {
     // a moment, then let the database, not the answers, say what was accepted.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const accepted = await countStored(database.url);
-    const drained = await drain(database.url, capture, accepted, Math.max(120_000, durationSeconds * 3000));
+    // Long enough for the slowest placement's backlog: a deadline that cuts the drain short
+    // leaves its last batch delivered but not yet marked, which would read as a loss.
+    const drained = await drain(database.url, capture, accepted, Math.max(300_000, durationSeconds * 6000));
     const checks = await reconcile(database.url, capture);
-
-    const run: IngestRun = {
+    return {
       durationSeconds: load.durationSeconds,
       connections,
       batchSize,
       poolSize,
-      dispatcher: separateWorker ? "worker" : "in-app",
+      dispatcher,
+      dispatchConcurrency: separateWorker ? workerConcurrency : 2,
       target,
       load,
       sent: tally.sent,
@@ -220,13 +240,19 @@ async function main() {
       pendingAfterDrain: drained.pending,
       ...checks,
     };
-    report(ingestResult(run));
   } catch (error) {
     for (const started of processes) console.error(started.output().slice(-4000));
     throw error;
   } finally {
     await cleanup();
   }
+}
+
+async function main() {
+  await ensureBuild(appDir);
+  const runs: IngestRun[] = [];
+  for (const dispatcher of dispatchers()) runs.push(await runScenario(dispatcher));
+  report(ingestResult(runs));
 }
 
 await main();

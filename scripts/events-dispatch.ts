@@ -14,7 +14,10 @@ await runCli(async () => {
     console.log("• No destination configured (POSTHOG_API_KEY or EVENTS_WEBHOOK_URL): nothing to dispatch");
     return;
   }
-  const dispatcher = new EventDispatcher(getDb(), destinations, { leaseMs: env.EVENTS_LEASE_SECONDS * 1000 });
+  const dispatcher = new EventDispatcher(getDb(), destinations, {
+    leaseMs: env.EVENTS_LEASE_SECONDS * 1000,
+    concurrency: env.EVENTS_DISPATCH_CONCURRENCY,
+  });
   console.log(`• Dispatching events to ${destinations.map((destination) => destination.name).join(", ")}`);
   dispatcher.start();
   await new Promise<void>((resolve) => {

@@ -74,6 +74,8 @@ export const envSchema = z.object({
   EVENTS_DISPATCHER: z.enum(["in-app", "off"]).default("in-app"),
   /** How long a claimed batch stays reserved before another dispatcher may take it over. */
   EVENTS_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Batches one dispatcher has in flight at once; a worker of its own can afford more. */
+  EVENTS_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(2),
   /** Shared secret of the order webhook (Shopify's X-Shopify-Hmac-Sha256). */
   ORDER_WEBHOOK_SECRET: optionalString,
   /** GitHub OAuth app; the "Continue with GitHub" button appears when both are set. */

@@ -32,6 +32,15 @@ function problemsOf(source: Record<string, string>): string[] {
 }
 
 describe("parseEnv", () => {
+  it("takes the dispatcher's batches in flight from 1 to 8, 2 by default", () => {
+    expect(parseEnv({}).EVENTS_DISPATCH_CONCURRENCY).toBe(2);
+    expect(parseEnv({ EVENTS_DISPATCH_CONCURRENCY: "4" }).EVENTS_DISPATCH_CONCURRENCY).toBe(4);
+    for (const bad of ["0", "9", "2.5", "many"])
+      expect(problemsOf({ EVENTS_DISPATCH_CONCURRENCY: bad }).join(" ")).toContain(
+        "EVENTS_DISPATCH_CONCURRENCY",
+      );
+  });
+
   it("runs on the embedded default with no variables at all", () => {
     const env = parseEnv({});
     expect(env.DATABASE_URL).toBeUndefined();

@@ -41,7 +41,10 @@ export function startInAppDispatcher(): EventDispatcher | null {
     globalForDispatcher.__verdictDispatcher = null;
     return null;
   }
-  const dispatcher = new EventDispatcher(getDb(), destinations, { leaseMs: env.EVENTS_LEASE_SECONDS * 1000 });
+  const dispatcher = new EventDispatcher(getDb(), destinations, {
+    leaseMs: env.EVENTS_LEASE_SECONDS * 1000,
+    concurrency: env.EVENTS_DISPATCH_CONCURRENCY,
+  });
   dispatcher.start();
   globalForDispatcher.__verdictDispatcher = dispatcher;
   logger.info("event dispatcher started", {
