@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from "node:fs";
  */
 const TICKS_PER_SECOND = 100;
 
-type ProcessInfo = { pid: number; parent: number; cpuSeconds: number; command: string };
+/** `childSeconds`: CPU of its children that have exited and been waited for (cutime + cstime). */
+type ProcessInfo = { pid: number; parent: number; cpuSeconds: number; childSeconds: number; command: string };
 
 function readProcess(pid: number): ProcessInfo | null {
   try {
@@ -21,6 +22,8 @@ function readProcess(pid: number): ProcessInfo | null {
       parent: Number(fields[1]),
       // utime and stime: fields 14 and 15 of stat, 12 and 13 after the command.
       cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+      // cutime and cstime: fields 16 and 17.
+      childSeconds: (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND,
       command,
     };
   } catch {
@@ -64,14 +67,19 @@ export function treeCpuSeconds(rootPid: number): number | null {
 
 /**
  * CPU seconds used so far by the PostgreSQL backends serving `database` (their process titles
- * name it). Backends that exit between two readings drop out, so measure while the pool is open.
+ * name it), plus what backends that have exited used: a pool closes idle connections, and an
+ * exited backend's time moves to the postmaster's children's time when it reaps it (so that part
+ * counts the backends of every database, idle ones during a benchmark).
  */
 export function postgresCpuSeconds(database: string): number | null {
   const processes = allProcesses();
   if (!processes) return null;
-  return processes
+  const live = processes
     .filter((info) => info.command.startsWith("postgres:") && info.command.includes(` ${database} `))
     .reduce((sum, info) => sum + info.cpuSeconds, 0);
+  const checkpointer = processes.find((info) => /^postgres: .*checkpointer/.test(info.command));
+  const postmaster = processes.find((info) => info.pid === checkpointer?.parent);
+  return live + (postmaster?.childSeconds ?? 0);
 }
 
 /** Starts a reading; the returned function gives the CPU seconds used since. */

@@ -1,5 +1,6 @@
 import autocannon from "autocannon";
 import { cpuMeter } from "./cpu";
+import { quantile, runPaced } from "./paced";
 
 /**
  * HTTP load through autocannon's programmatic API, summarised the way the benchmarks report it.
@@ -36,7 +37,10 @@ export type LoadOptions = {
   headers?: Record<string, string>;
   timeoutSeconds?: number;
   cpu?: CpuReaders;
-  /** Requests per second across all connections (an open-loop pace); unset means as fast as possible. */
+  /**
+   * Requests per second across all connections, started on a fixed schedule (see paced.ts) rather
+   * than by autocannon; unset means autocannon as fast as the connections go.
+   */
   overallRate?: number;
 };
 
@@ -44,6 +48,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const started = Date.now();
   const appCpu = options.cpu ? cpuMeter(options.cpu.app) : () => null;
   const databaseCpu = options.cpu ? cpuMeter(options.cpu.database) : () => null;
+  if (options.overallRate) return runPacedLoad(options, options.overallRate, started, appCpu, databaseCpu);
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -52,22 +57,61 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     requests: options.requests,
     headers: options.headers,
     timeout: options.timeoutSeconds ?? 10,
-    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
   });
   const perRequest = (seconds: number | null) =>
     seconds === null || !result.requests.total ? null : (seconds * 1000) / result.requests.total;
-  const summary: LoadSummary = {
-    label: options.label,
-    requests: result.requests.total,
-    requestsPerSecond: result.requests.total / Math.max(result.duration, 1e-9),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    errors: result.errors,
-    non2xx: result.non2xx,
-    durationSeconds: result.duration,
-    appCpuMs: perRequest(appCpu()),
-    databaseCpuMs: perRequest(databaseCpu()),
-  };
+  return logged(
+    {
+      label: options.label,
+      requests: result.requests.total,
+      requestsPerSecond: result.requests.total / Math.max(result.duration, 1e-9),
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      errors: result.errors,
+      non2xx: result.non2xx,
+      durationSeconds: result.duration,
+      appCpuMs: perRequest(appCpu()),
+      databaseCpuMs: perRequest(databaseCpu()),
+    },
+    started,
+  );
+}
+
+async function runPacedLoad(
+  options: LoadOptions,
+  ratePerSecond: number,
+  started: number,
+  appCpu: () => number | null,
+  databaseCpu: () => number | null,
+): Promise<LoadSummary> {
+  const result = await runPaced({
+    url: options.url,
+    connections: options.connections,
+    durationSeconds: options.durationSeconds ?? 10,
+    ratePerSecond,
+    requests: options.requests,
+    timeoutSeconds: options.timeoutSeconds,
+  });
+  const perRequest = (seconds: number | null) =>
+    seconds === null || !result.requests ? null : (seconds * 1000) / result.requests;
+  return logged(
+    {
+      label: options.label,
+      requests: result.requests,
+      requestsPerSecond: result.requests / Math.max(result.durationSeconds, 1e-9),
+      p50Ms: quantile(result.latenciesMs, 0.5),
+      p99Ms: quantile(result.latenciesMs, 0.99),
+      errors: result.errors,
+      non2xx: result.non2xx,
+      durationSeconds: result.durationSeconds,
+      appCpuMs: perRequest(appCpu()),
+      databaseCpuMs: perRequest(databaseCpu()),
+    },
+    started,
+  );
+}
+
+function logged(summary: LoadSummary, started: number): LoadSummary {
   console.error(
     `• ${summary.label}: ${Math.round(summary.requestsPerSecond)} req/s, p50 ${summary.p50Ms} ms, ` +
       `p99 ${summary.p99Ms} ms, ${summary.errors} errors, ${summary.non2xx} non-2xx, ` +

@@ -1,0 +1,119 @@
+import http from "node:http";
+import type autocannon from "autocannon";
+
+/**
+ * An open-loop load: requests start on a fixed schedule (one every 1/rate s) over a pool of
+ * `connections` keep-alive sockets, whether or not earlier ones have been answered, and each
+ * latency is measured from the moment its request was due. autocannon's `overallRate` is not
+ * that: every connection sends its share of a second back to back when the second begins, so the
+ * server sees a burst of the whole second's requests at once and the latencies measure the burst.
+ */
+export type PacedOptions = {
+  url: string;
+  connections: number;
+  durationSeconds: number;
+  ratePerSecond: number;
+  requests: autocannon.Request[];
+  timeoutSeconds?: number;
+};
+
+export type PacedOutcome = {
+  requests: number;
+  durationSeconds: number;
+  latenciesMs: number[];
+  errors: number;
+  non2xx: number;
+};
+
+type Prepared = { method: string; path: string; headers: Record<string, string>; body?: string };
+
+function prepare(template: autocannon.Request): Prepared {
+  const base = {
+    method: template.method ?? "GET",
+    path: template.path ?? "/",
+    headers: template.headers ?? {},
+  };
+  const setup = typeof template.setupRequest === "function" ? template.setupRequest : null;
+  const built = (setup ? setup(base as never, {}) : base) as Partial<Prepared>;
+  return {
+    method: built.method ?? base.method,
+    path: built.path ?? base.path,
+    headers: (built.headers ?? base.headers) as Record<string, string>,
+    ...(typeof built.body === "string" ? { body: built.body } : {}),
+  };
+}
+
+export async function runPaced(options: PacedOptions): Promise<PacedOutcome> {
+  const target = new URL(options.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  const [template] = options.requests;
+  if (!template) throw new Error("runPaced needs a request");
+  const intervalMs = 1000 / options.ratePerSecond;
+  const total = Math.round(options.ratePerSecond * options.durationSeconds);
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+
+  const send = (dueAt: number) =>
+    new Promise<void>((resolve) => {
+      const request = prepare(template);
+      const outgoing = http.request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          method: request.method,
+          path: request.path,
+          headers: request.body
+            ? { ...request.headers, "content-length": Buffer.byteLength(request.body) }
+            : request.headers,
+          timeout: (options.timeoutSeconds ?? 10) * 1000,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("end", () => {
+            const status = response.statusCode ?? 0;
+            latenciesMs.push(performance.now() - dueAt);
+            if (status < 200 || status > 299) non2xx += 1;
+            if (typeof template.onResponse === "function")
+              template.onResponse(status, Buffer.concat(chunks).toString("utf8"), {}, response.headers);
+            resolve();
+          });
+        },
+      );
+      const fail = () => {
+        errors += 1;
+        resolve();
+      };
+      outgoing.on("timeout", () => outgoing.destroy(new Error("timeout")));
+      outgoing.on("error", fail);
+      outgoing.end(request.body);
+    });
+
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const dueAt = started + index * intervalMs;
+    const wait = dueAt - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(send(dueAt));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return {
+    requests: latenciesMs.length,
+    durationSeconds: (performance.now() - started) / 1000,
+    latenciesMs,
+    errors,
+    non2xx,
+  };
+}
+
+/** The q-quantile (0–1) of `values`, nearest rank, rounded to 0.1 ms. */
+export function quantile(values: number[], q: number): number {
+  if (!values.length) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return Math.round((sorted[rank] as number) * 10) / 10;
+}
