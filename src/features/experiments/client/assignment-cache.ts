@@ -20,7 +20,7 @@ function storage(): Storage | null {
   }
 }
 
-export function readCachedAssignments(
+function readCachedAssignments(
   subjectKey: string,
   now = Date.now(),
 ): Record<string, ServedAssignment> | null {

@@ -3,7 +3,7 @@
 import { skipToken } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { api } from "@/trpc/react";
-import { getBrowserTracker, useOptionalExperimentContext } from "./provider";
+import { getBrowserTracker, MissingProviderError, useOptionalExperimentContext } from "./provider";
 import type { TrackedSubject } from "./tracker";
 
 export type ExperimentState = {
@@ -26,7 +26,7 @@ export function useExperiment(slug: string, options: ExperimentOptions = {}): Ex
   const context = useOptionalExperimentContext();
   const { userId, teamId, visitorId } = options;
   const explicit = Boolean(userId || teamId || visitorId);
-  if (!context && !explicit) throw new Error("Experiment hooks need an <ExperimentProvider> above them");
+  if (!context && !explicit) throw new MissingProviderError();
   const query = api.experiments.getVariant.useQuery(
     explicit && !options.skip ? { slug, userId, teamId, visitorId } : skipToken,
   );

@@ -158,8 +158,16 @@ export function useOptionalExperimentContext(): ExperimentContextValue | null {
   return useContext(ExperimentContext);
 }
 
+/** Thrown by hooks that have neither a provider above them nor explicit ids to ask with. */
+export class MissingProviderError extends Error {
+  constructor() {
+    super("Experiment hooks need an <ExperimentProvider> above them");
+    this.name = "MissingProviderError";
+  }
+}
+
 export function useExperimentContext(): ExperimentContextValue {
   const context = useContext(ExperimentContext);
-  if (!context) throw new Error("Experiment hooks need an <ExperimentProvider> above them");
+  if (!context) throw new MissingProviderError();
   return context;
 }
