@@ -221,17 +221,30 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
     expect(posthog.batches.map((batch) => batch.length)).toEqual([100, 100, 50]);
   });
 
-  it("stop() resolves only after the batch in flight at a slow PostHog is delivered and marked", async () => {
-    await writeEvents(test.db, 30);
+  /** A started dispatcher whose first batch of `count` fresh events waits at a gate before PostHog. */
+  async function dispatcherAtGate(count: number) {
+    await writeEvents(test.db, count);
     const slow = await gatedPostHog(posthog);
+    const dispatcher = new EventDispatcher(
+      test.db,
+      [new PostHogDestination({ apiKey: "phc_test", host: slow.url, timeoutMs: 10_000 })],
+      { idleMs: 50 },
+    );
+    dispatcher.start();
     try {
-      const dispatcher = new EventDispatcher(
-        test.db,
-        [new PostHogDestination({ apiKey: "phc_test", host: slow.url, timeoutMs: 10_000 })],
-        { idleMs: 50 },
-      );
-      dispatcher.start();
-      await untilInFlight(test.db, slow, 30, 10_000);
+      await untilInFlight(test.db, slow, count, 10_000);
+    } catch (error) {
+      slow.release();
+      await dispatcher.stop();
+      await slow.close();
+      throw error;
+    }
+    return { slow, dispatcher };
+  }
+
+  it("stop() resolves only after the batch in flight at a slow PostHog is delivered and marked", async () => {
+    const { slow, dispatcher } = await dispatcherAtGate(30);
+    try {
       let resolved = false;
       const stopping = dispatcher.stop().then(async () => {
         resolved = true;
@@ -261,16 +274,8 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
   });
 
   it("on SIGTERM the server exits with 143 once the batch in flight is delivered and marked", async () => {
-    await writeEvents(test.db, 20);
-    const slow = await gatedPostHog(posthog);
+    const { slow, dispatcher } = await dispatcherAtGate(20);
     try {
-      const dispatcher = new EventDispatcher(
-        test.db,
-        [new PostHogDestination({ apiKey: "phc_test", host: slow.url, timeoutMs: 10_000 })],
-        { idleMs: 50 },
-      );
-      dispatcher.start();
-      await untilInFlight(test.db, slow, 20, 10_000);
       const exits: { code: number; arrived: number }[] = [];
       const shutdown = stopDispatcherAndExit(dispatcher, "SIGTERM", {
         exit: (code) => exits.push({ code, arrived: posthog.events.length }),
@@ -288,16 +293,8 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
   });
 
   it("a shutdown exits after its grace period even if PostHog never answers; the lease keeps the batch", async () => {
-    await writeEvents(test.db, 10);
-    const slow = await gatedPostHog(posthog);
-    const dispatcher = new EventDispatcher(
-      test.db,
-      [new PostHogDestination({ apiKey: "phc_test", host: slow.url, timeoutMs: 10_000 })],
-      { idleMs: 50 },
-    );
+    const { slow, dispatcher } = await dispatcherAtGate(10);
     try {
-      dispatcher.start();
-      await untilInFlight(test.db, slow, 10, 10_000);
       const exits: number[] = [];
       const started = Date.now();
       await stopDispatcherAndExit(dispatcher, "SIGINT", { exit: (code) => exits.push(code), graceMs: 200 });
