@@ -44,11 +44,34 @@ export type LoadOptions = {
   overallRate?: number;
 };
 
+/** What a load run measured, before it is put per request. */
+type Measured = Pick<LoadSummary, "requests" | "p50Ms" | "p99Ms" | "errors" | "non2xx" | "durationSeconds">;
+
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const started = Date.now();
   const appCpu = options.cpu ? cpuMeter(options.cpu.app) : () => null;
   const databaseCpu = options.cpu ? cpuMeter(options.cpu.database) : () => null;
-  if (options.overallRate) return runPacedLoad(options, options.overallRate, started, appCpu, databaseCpu);
+  const measured = options.overallRate ? await paced(options, options.overallRate) : await saturated(options);
+  const perRequest = (seconds: number | null) =>
+    seconds === null || !measured.requests ? null : (seconds * 1000) / measured.requests;
+  const summary: LoadSummary = {
+    label: options.label,
+    ...measured,
+    requestsPerSecond: measured.requests / Math.max(measured.durationSeconds, 1e-9),
+    appCpuMs: perRequest(appCpu()),
+    databaseCpuMs: perRequest(databaseCpu()),
+  };
+  console.error(
+    `• ${summary.label}: ${Math.round(summary.requestsPerSecond)} req/s, p50 ${summary.p50Ms} ms, ` +
+      `p99 ${summary.p99Ms} ms, ${summary.errors} errors, ${summary.non2xx} non-2xx, ` +
+      `CPU/request app ${summary.appCpuMs?.toFixed(2) ?? "n/a"} ms, db ${summary.databaseCpuMs?.toFixed(2) ?? "n/a"} ms ` +
+      `(${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+  return summary;
+}
+
+/** autocannon's closed loop: every connection sends its next request as soon as one is answered. */
+async function saturated(options: LoadOptions): Promise<Measured> {
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -58,32 +81,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     headers: options.headers,
     timeout: options.timeoutSeconds ?? 10,
   });
-  const perRequest = (seconds: number | null) =>
-    seconds === null || !result.requests.total ? null : (seconds * 1000) / result.requests.total;
-  return logged(
-    {
-      label: options.label,
-      requests: result.requests.total,
-      requestsPerSecond: result.requests.total / Math.max(result.duration, 1e-9),
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
-      errors: result.errors,
-      non2xx: result.non2xx,
-      durationSeconds: result.duration,
-      appCpuMs: perRequest(appCpu()),
-      databaseCpuMs: perRequest(databaseCpu()),
-    },
-    started,
-  );
+  return {
+    requests: result.requests.total,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    durationSeconds: result.duration,
+  };
 }
 
-async function runPacedLoad(
-  options: LoadOptions,
-  ratePerSecond: number,
-  started: number,
-  appCpu: () => number | null,
-  databaseCpu: () => number | null,
-): Promise<LoadSummary> {
+async function paced(options: LoadOptions, ratePerSecond: number): Promise<Measured> {
   const result = await runPaced({
     url: options.url,
     connections: options.connections,
@@ -92,33 +100,14 @@ async function runPacedLoad(
     requests: options.requests,
     timeoutSeconds: options.timeoutSeconds,
   });
-  const perRequest = (seconds: number | null) =>
-    seconds === null || !result.requests ? null : (seconds * 1000) / result.requests;
-  return logged(
-    {
-      label: options.label,
-      requests: result.requests,
-      requestsPerSecond: result.requests / Math.max(result.durationSeconds, 1e-9),
-      p50Ms: quantile(result.latenciesMs, 0.5),
-      p99Ms: quantile(result.latenciesMs, 0.99),
-      errors: result.errors,
-      non2xx: result.non2xx,
-      durationSeconds: result.durationSeconds,
-      appCpuMs: perRequest(appCpu()),
-      databaseCpuMs: perRequest(databaseCpu()),
-    },
-    started,
-  );
-}
-
-function logged(summary: LoadSummary, started: number): LoadSummary {
-  console.error(
-    `• ${summary.label}: ${Math.round(summary.requestsPerSecond)} req/s, p50 ${summary.p50Ms} ms, ` +
-      `p99 ${summary.p99Ms} ms, ${summary.errors} errors, ${summary.non2xx} non-2xx, ` +
-      `CPU/request app ${summary.appCpuMs?.toFixed(2) ?? "n/a"} ms, db ${summary.databaseCpuMs?.toFixed(2) ?? "n/a"} ms ` +
-      `(${((Date.now() - started) / 1000).toFixed(1)} s)`,
-  );
-  return summary;
+  return {
+    requests: result.requests,
+    p50Ms: quantile(result.latenciesMs, 0.5),
+    p99Ms: quantile(result.latenciesMs, 0.99),
+    errors: result.errors,
+    non2xx: result.non2xx,
+    durationSeconds: result.durationSeconds,
+  };
 }
 
 /** Reads `--name value` (or `--name=value`) from the command line. */
