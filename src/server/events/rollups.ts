@@ -30,6 +30,9 @@ export const FLAGGED_KEY = "$flagged";
  * Safe with several instances: one refresh at a time, by advisory lock; the others skip. Returns
  * the rows written, or null when another refresh held the lock.
  */
+const RECENT_REFRESH_TIMEOUT_MS = 120_000;
+const FULL_REBUILD_TIMEOUT_MS = 30 * 60_000;
+
 export async function refreshRollups(db: PrismaClient, since?: Date, slug?: string): Promise<number | null> {
   const from = since ?? new Date(0);
   // One experiment's rows only, when given (the results page keeps its own test fresh).
@@ -165,7 +168,9 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
       await recountFlags(tx, only);
       return written;
     },
-    { timeout: 120_000 },
+    // A refresh of recent days takes seconds; a full rebuild reads every event ever stored (about
+    // 45-110 s for 5M on two cores), so it gets far longer before Prisma gives up on it.
+    { timeout: since ? RECENT_REFRESH_TIMEOUT_MS : FULL_REBUILD_TIMEOUT_MS },
   );
 }
 
