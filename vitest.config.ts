@@ -30,8 +30,10 @@ export default defineConfig({
           name: "integration",
           include: ["src/**/*.int.test.ts", "tests/integration/**/*.int.test.ts"],
           environment: "node",
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          // Seeding the demo on PGlite takes 20-45 s on a slow day beside the rest of the suite: the
+          // limits guard against hangs, not against a slow machine.
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
           // PGlite and the WASM schema engine are memory-hungry; two cores, so keep it small.
           maxWorkers: 2,
           // Unit tests first: they are fast and fail early.

@@ -126,7 +126,9 @@ describe("start-up checks", () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+    // Three CLI runs, each starting tsx, PGlite and the schema engine; the first also seeds the
+    // results demo. Alone that is 45 s on a slow day here; beside the rest of the suite, more.
+  }, 180_000);
 
   it.runIf(postgresAdminUrl())("migrates real PostgreSQL with the same migrations", async () => {
     const test = await createTestDatabase("postgres");
