@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Prisma } from "@/generated/prisma/client";
-import { FLAGGED_KEY, refreshRollups } from "@/server/events/rollups";
+import { FLAGGED_KEY, refreshRollups, scheduleRollups } from "@/server/events/rollups";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
 
 const SLUG = "rollup-test";
@@ -330,5 +330,27 @@ describe.each(databaseKinds())("daily rollups on %s", (kind) => {
     expect(strip(await rows()).filter((row) => row.day >= day3(0))).toEqual(
       partial.filter((row) => row.day >= day3(0)),
     );
+  });
+
+  it("on a schedule, refreshes the last two days, and analyzes first where asked (PGlite has no autovacuum)", async () => {
+    const analyses = async () => {
+      const [row] = await test.db.$queryRaw<{ n: bigint }[]>`
+        select analyze_count as n from pg_stat_user_tables where relname = 'Event'`;
+      return Number(row?.n ?? 0);
+    };
+    const now = new Date();
+    const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    await test.db.experimentVariant.create({
+      data: assignment({ visitorId: "today" }, "control", now, null),
+    });
+    const before = await analyses();
+
+    await scheduleRollups(test.db, { everyMs: 3_600_000 })();
+    const todays = (await rows()).filter((row) => row.day.getTime() === today.getTime());
+    expect(todays.map((row) => [row.variant, row.assignments])).toEqual([["control", 1]]);
+    expect(await analyses()).toBe(before);
+
+    await scheduleRollups(test.db, { everyMs: 3_600_000, analyze: true })();
+    expect(await analyses()).toBe(before + 1);
   });
 });

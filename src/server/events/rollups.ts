@@ -208,17 +208,58 @@ async function recountFlags(tx: Prisma.TransactionClient, only: string | null): 
       )`;
 }
 
+export type RollupSchedule = {
+  everyMs?: number;
+  /**
+   * Refresh the planner's statistics before a refresh, at most once per `analyzeEveryMs`. For
+   * the embedded PGlite: it runs PostgreSQL in single-user mode, where autovacuum (and with it
+   * auto-analyze) never runs, so without this every plan is made for empty tables. On the demo
+   * seed that made a full refresh 8.6 s instead of 1.8 s.
+   */
+  analyze?: boolean;
+  analyzeEveryMs?: number;
+};
+
+/** The tables the rollups (and the results) read. ANALYZE samples, so its cost is bounded. */
+const ANALYZED_TABLES = `"Event", "ExperimentVariant", "experiment_rollups_daily"`;
+
+/** ANALYZE of the tables the rollups read: after a bulk load, or where autovacuum never runs. */
+export async function analyzeRollupSources(db: PrismaClient): Promise<void> {
+  await db.$executeRawUnsafe(`ANALYZE ${ANALYZED_TABLES}`);
+}
+
 /**
  * Keeps rollups fresh inside the app: every few minutes, the last two days (late events land in
- * yesterday too); a full rebuild is `npm run rollups:refresh -- --full`.
+ * yesterday too); a full rebuild is `npm run rollups:refresh -- --full`. One run at a time in this
+ * process (other instances skip by the advisory lock). Returns a stop that waits for a run in
+ * flight.
  */
-export function scheduleRollups(db: PrismaClient, everyMs = 5 * 60_000): () => void {
-  const run = () =>
-    refreshRollups(db, new Date(Date.now() - 2 * 86_400_000)).catch((error: unknown) =>
-      logger.warn("rollup refresh failed; will retry", { error: String(error) }),
-    );
+export function scheduleRollups(db: PrismaClient, schedule: RollupSchedule = {}): () => Promise<void> {
+  const { everyMs = 5 * 60_000, analyze = false, analyzeEveryMs = 60 * 60_000 } = schedule;
+  let analyzedAt = Number.NEGATIVE_INFINITY;
+  let inFlight: Promise<void> | null = null;
+  const work = async () => {
+    try {
+      if (analyze && Date.now() - analyzedAt >= analyzeEveryMs) {
+        await analyzeRollupSources(db);
+        analyzedAt = Date.now();
+      }
+      await refreshRollups(db, new Date(Date.now() - 2 * 86_400_000));
+    } catch (error) {
+      logger.warn("rollup refresh failed; will retry", { error: String(error) });
+    }
+  };
+  const run = () => {
+    inFlight ??= work().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  };
   const timer = setInterval(run, everyMs);
   timer.unref();
   void run();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
 }

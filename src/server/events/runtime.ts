@@ -1,4 +1,5 @@
 import { getDb } from "../db/client";
+import { databaseTargetFromEnv } from "../db/target";
 import { type Env, getEnv } from "../env";
 import { logger } from "../logger";
 import { PostHogDestination, WebhookDestination } from "./destinations";
@@ -32,8 +33,9 @@ export function startInAppDispatcher(): EventDispatcher | null {
   if (globalForDispatcher.__verdictDispatcher !== undefined) return globalForDispatcher.__verdictDispatcher;
   const env = getEnv();
   const destinations = destinationsFromEnv(env);
-  // Rollups serve the results page whether or not events leave this server.
-  scheduleRollups(getDb());
+  // Rollups serve the results page whether or not events leave this server. The embedded
+  // database has no autovacuum to keep the planner's statistics, so the schedule does.
+  scheduleRollups(getDb(), { analyze: databaseTargetFromEnv(env).kind === "pglite" });
   if (!env.POSTHOG_API_KEY) {
     logger.info("PostHog is off (no POSTHOG_API_KEY): events stay in the local store for the results page");
   }
