@@ -15,6 +15,8 @@ export type LoadSummary = {
   p99Ms: number;
   /** Connection errors and timeouts. */
   errors: number;
+  /** The errors by code, where the driver tells them apart (the paced one does). */
+  errorCodes?: Record<string, number>;
   non2xx: number;
   durationSeconds: number;
   /** CPU milliseconds per request of the app's processes and of its PostgreSQL backends (null: unknown). */
@@ -45,7 +47,10 @@ export type LoadOptions = {
 };
 
 /** What a load run measured, before it is put per request. */
-type Measured = Pick<LoadSummary, "requests" | "p50Ms" | "p99Ms" | "errors" | "non2xx" | "durationSeconds">;
+type Measured = Pick<
+  LoadSummary,
+  "requests" | "p50Ms" | "p99Ms" | "errors" | "errorCodes" | "non2xx" | "durationSeconds"
+>;
 
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const started = Date.now();
@@ -63,7 +68,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   };
   console.error(
     `• ${summary.label}: ${Math.round(summary.requestsPerSecond)} req/s, p50 ${summary.p50Ms} ms, ` +
-      `p99 ${summary.p99Ms} ms, ${summary.errors} errors, ${summary.non2xx} non-2xx, ` +
+      `p99 ${summary.p99Ms} ms, ${summary.errors} errors${describeErrors(summary)}, ${summary.non2xx} non-2xx, ` +
       `CPU/request app ${summary.appCpuMs?.toFixed(2) ?? "n/a"} ms, db ${summary.databaseCpuMs?.toFixed(2) ?? "n/a"} ms ` +
       `(${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
@@ -105,9 +110,16 @@ async function paced(options: LoadOptions, ratePerSecond: number): Promise<Measu
     p50Ms: quantile(result.latenciesMs, 0.5),
     p99Ms: quantile(result.latenciesMs, 0.99),
     errors: result.errors,
+    errorCodes: result.errorCodes,
     non2xx: result.non2xx,
     durationSeconds: result.durationSeconds,
   };
+}
+
+/** ` (ECONNRESET 2, timeout 1)`, or nothing when the driver did not tell the errors apart. */
+export function describeErrors(summary: Pick<LoadSummary, "errorCodes">): string {
+  const codes = Object.entries(summary.errorCodes ?? {});
+  return codes.length ? ` (${codes.map(([code, count]) => `${code} ${count}`).join(", ")})` : "";
 }
 
 /** Reads `--name value` (or `--name=value`) from the command line. */

@@ -22,6 +22,8 @@ export type PacedOutcome = {
   durationSeconds: number;
   latenciesMs: number[];
   errors: number;
+  /** What the errors were (`ECONNRESET`, `timeout`, …), for the report's notes. */
+  errorCodes: Record<string, number>;
   non2xx: number;
 };
 
@@ -45,13 +47,17 @@ function prepare(template: autocannon.Request): Prepared {
 
 export async function runPaced(options: PacedOptions): Promise<PacedOutcome> {
   const target = new URL(options.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  // FIFO: every socket takes its turn. With the default LIFO a few sockets carry a light load and
+  // the rest idle past the server's keep-alive timeout (5 s), which then closes them as a request
+  // is written: a reset that measures the agent, not the server.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections, scheduling: "fifo" });
   const [template] = options.requests;
   if (!template) throw new Error("runPaced needs a request");
   const intervalMs = 1000 / options.ratePerSecond;
   const total = Math.round(options.ratePerSecond * options.durationSeconds);
   const latenciesMs: number[] = [];
   let errors = 0;
+  const errorCodes: Record<string, number> = {};
   let non2xx = 0;
 
   const send = (dueAt: number) =>
@@ -82,8 +88,10 @@ export async function runPaced(options: PacedOptions): Promise<PacedOutcome> {
           });
         },
       );
-      const fail = () => {
+      const fail = (error: NodeJS.ErrnoException) => {
         errors += 1;
+        const code = error.code ?? error.message;
+        errorCodes[code] = (errorCodes[code] ?? 0) + 1;
         resolve();
       };
       outgoing.on("timeout", () => outgoing.destroy(new Error("timeout")));
@@ -106,6 +114,7 @@ export async function runPaced(options: PacedOptions): Promise<PacedOutcome> {
     durationSeconds: (performance.now() - started) / 1000,
     latenciesMs,
     errors,
+    errorCodes,
     non2xx,
   };
 }
