@@ -4,7 +4,7 @@ import { CONVERSION_EVENT, EXPOSURE_EVENT } from "@/features/experiments/core/ev
 import { PURCHASE_EVENT } from "@/features/experiments/core/orders";
 import { toExperimentMetadata } from "@/features/experiments/server/metadata";
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
-import { analyzeRollupSources, refreshRollups } from "./events/rollups";
+import { analyzeEventTables, refreshRollups } from "./events/rollups";
 
 /**
  * A test with two weeks of history, so the results page has something to show on a fresh install.
@@ -164,7 +164,7 @@ export async function seedResultsDemo(db: PrismaClient, now: Date): Promise<bool
   await inChunks(events, (chunk) => db.event.createMany({ data: chunk, skipDuplicates: true }));
   // Statistics first: autovacuum would take a minute to notice the load (PGlite has none), and
   // the rollups planned for empty tables took 8.6 s instead of 1.8 s on PGlite.
-  await analyzeRollupSources(db);
+  await analyzeEventTables(db);
   await refreshRollups(db);
   return true;
 }

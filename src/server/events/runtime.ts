@@ -34,8 +34,8 @@ export function startInAppDispatcher(): EventDispatcher | null {
   const env = getEnv();
   const destinations = destinationsFromEnv(env);
   // Rollups serve the results page whether or not events leave this server. The embedded
-  // database has no autovacuum to keep the planner's statistics, so the schedule does.
-  scheduleRollups(getDb(), { analyze: databaseTargetFromEnv(env).kind === "pglite" });
+  // database has no autovacuum, so the schedule vacuums and analyzes its event tables.
+  scheduleRollups(getDb(), { maintain: databaseTargetFromEnv(env).kind === "pglite" });
   if (!env.POSTHOG_API_KEY) {
     logger.info("PostHog is off (no POSTHOG_API_KEY): events stay in the local store for the results page");
   }
