@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { assignmentsForRequest } from "@/features/experiments/server/request-assignments";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
@@ -92,6 +92,35 @@ describe.each(databaseKinds())("exposures recorded during server rendering on %s
     expect(events).toHaveLength(1);
     // Until the visitor answers the banner, the event waits in the store.
     expect(events[0]).toMatchObject({ source: "SERVER", consent: "PENDING", deliveryStatus: "HELD" });
+  });
+
+  it("serves and exposes a returning subject from one read, and writes nothing once it is exposed", async () => {
+    const slug = await createExperiment(services);
+    await services.assignments.getVariantForVisitor(slug, visitor(7));
+    const render = () =>
+      assignmentsForRequest(services, {
+        session: null,
+        visitorId: visitor(7),
+        slugs: [slug],
+        expose: { slugs: [slug], consent: "pending" },
+      });
+    const reads = vi.spyOn(services.repository, "findAssignmentsForSubjects");
+    const transactions = vi.spyOn(services.repository.db, "$transaction");
+    try {
+      // The first page exposes: the read that serves the variant, then the stamp and its event.
+      expect((await render()).assignments[slug]?.reason).toBe("sticky");
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(transactions).toHaveBeenCalledTimes(1);
+      // Later pages: the read that serves them says it is exposed, and nothing else runs.
+      await render();
+      await render();
+      expect(reads).toHaveBeenCalledTimes(3);
+      expect(transactions).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+      transactions.mockRestore();
+    }
+    expect(await exposures(slug)).toHaveLength(1);
   });
 
   it("writes one exposure when concurrent first requests race for one new subject", async () => {

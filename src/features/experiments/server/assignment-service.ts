@@ -18,7 +18,7 @@ import { logger } from "@/server/logger";
 import type { CatalogExperiment, CatalogSnapshot, ExperimentCatalog } from "./catalog";
 import { assignmentUnavailable, ExperimentError, scopeMismatch } from "./errors";
 import type { ExperimentRepository, NewAssignment, StoredAssignment } from "./repository";
-import { type Subject, type SubjectIds, subjectColumn, subjectFor } from "./subjects";
+import { type Subject, type SubjectIds, servingAssignment, subjectColumn, subjectFor } from "./subjects";
 
 export type AssignmentResult = {
   slug: string;
@@ -44,6 +44,12 @@ export type GetVariantsOptions = {
    * the same statement that stores the assignment (its `experiment_viewed` event in the outbox).
    */
   expose?: { slugs: readonly string[]; consent: ConsentState };
+};
+
+/** getVariants' answers, and the stored row behind each sticky one, by slug. */
+export type ServedVariants = {
+  results: Record<string, AssignmentResult>;
+  stickyRows: Map<string, StoredAssignment>;
 };
 
 type Deps = { random?: () => number };
@@ -155,16 +161,22 @@ export class AssignmentService {
     const options: GetVariantsOptions = isSlugList(selection)
       ? { slugs: selection, attributes }
       : { ...selection, attributes: selection.attributes ?? attributes };
+    return (await this.variantsFor(ids, options)).results;
+  }
+
+  /**
+   * getVariants for a request's ids, with the stored rows behind its sticky answers: what the
+   * server-rendered exposure path needs to expose them without reading them again.
+   */
+  getVariantsWithRows(ids: SubjectIds, options: GetVariantsOptions = {}): Promise<ServedVariants> {
     return this.variantsFor(ids, options);
   }
 
-  private async variantsFor(
-    ids: SubjectIds,
-    options: GetVariantsOptions,
-  ): Promise<Record<string, AssignmentResult>> {
+  private async variantsFor(ids: SubjectIds, options: GetVariantsOptions): Promise<ServedVariants> {
     const snapshot = await this.snapshot("(all)");
     const attributes = options.attributes ?? {};
     const results: Record<string, AssignmentResult> = {};
+    const stickyRows = new Map<string, StoredAssignment>();
     const candidates: { experiment: CatalogExperiment; subject: Subject }[] = [];
 
     for (const slug of options.slugs ?? [...snapshot.experiments.keys(), ...snapshot.broken.keys()]) {
@@ -190,7 +202,14 @@ export class AssignmentService {
     const enrolments: { experiment: CatalogExperiment; subject: Subject; variant: string }[] = [];
     for (const { experiment, subject } of candidates) {
       const existing = findFor(stored, experiment, subject, ids.userId);
-      const decision = decideAssignment(experiment, subject.id, existing, attributes, this.random);
+      const decision = decideAssignment(
+        experiment,
+        subject.id,
+        existing?.variant ?? null,
+        attributes,
+        this.random,
+      );
+      if (existing && decision.reason === "sticky") stickyRows.set(experiment.slug, existing);
       results[experiment.slug] = result(
         experiment.slug,
         decision.variant,
@@ -200,7 +219,7 @@ export class AssignmentService {
       if (decision.enroll && decision.variant)
         enrolments.push({ experiment, subject, variant: decision.variant });
     }
-    if (!enrolments.length) return results;
+    if (!enrolments.length) return { results, stickyRows };
 
     const expose = options.expose;
     const inserted = await this.guard("(all)", () =>
@@ -227,7 +246,7 @@ export class AssignmentService {
       if (row)
         results[enrolment.experiment.slug] = result(
           enrolment.experiment.slug,
-          row,
+          row.variant,
           "assigned",
           enrolment.experiment.config.phase,
           true,
@@ -242,16 +261,17 @@ export class AssignmentService {
         ),
       );
       for (const { experiment, subject } of lost) {
-        const variant = findFor(winners, experiment, subject);
-        if (!variant)
+        const winner = findFor(winners, experiment, subject);
+        if (!winner)
           throw assignmentUnavailable(
             experiment.slug,
             new Error("assignment vanished after a conflicting insert"),
           );
-        results[experiment.slug] = result(experiment.slug, variant, "sticky", experiment.config.phase);
+        results[experiment.slug] = result(experiment.slug, winner.variant, "sticky", experiment.config.phase);
+        stickyRows.set(experiment.slug, winner);
       }
     }
-    return results;
+    return { results, stickyRows };
   }
 
   /** The experiment, or null when unknown; throws for broken configuration or the wrong scope. */
@@ -314,23 +334,12 @@ function toNewAssignment(experiment: CatalogExperiment, subject: Subject, varian
   };
 }
 
-/**
- * The stored variant of a subject in the experiment's current phase. For a visitor-scoped test, a
- * signed-in user's carried-over assignment (made when they signed in on another device) wins over
- * this browser's, so one person sees one variant everywhere.
- */
+/** The stored row serving the subject in the experiment's current phase (see servingAssignment). */
 function findFor(
   rows: StoredAssignment[],
   experiment: CatalogExperiment,
   subject: Subject,
   signedInUserId?: string | null,
-): string | null {
-  const inPhase = (candidate: StoredAssignment) =>
-    candidate.experimentSlug === experiment.slug && candidate.phase === experiment.config.phase;
-  if (subject.kind === "visitor" && signedInUserId) {
-    const carried = rows.find((candidate) => inPhase(candidate) && candidate.userId === signedInUserId);
-    if (carried) return carried.variant;
-  }
-  const column = subjectColumn(subject.kind);
-  return rows.find((candidate) => inPhase(candidate) && candidate[column] === subject.id)?.variant ?? null;
+): StoredAssignment | undefined {
+  return servingAssignment(rows, experiment.slug, experiment.config.phase, subject, signedInUserId);
 }

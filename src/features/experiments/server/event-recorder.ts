@@ -14,7 +14,7 @@ import type { Prisma, PrismaClient } from "@/generated/prisma/client";
 import { type SqlRunner, type SqlStatement, sqlFor } from "@/server/db/sql";
 import type { CatalogSnapshot, ExperimentCatalog } from "./catalog";
 import type { ExperimentRepository, StoredAssignment } from "./repository";
-import { type SubjectIds, subjectColumn, subjectFor } from "./subjects";
+import { type SubjectIds, servingAssignment, subjectFor } from "./subjects";
 
 export type RecordOutcome =
   | "recorded"
@@ -78,6 +78,19 @@ export class EventRecorder {
     return this.exposeAssignment(input, found);
   }
 
+  /**
+   * recordExposure for an assignment the caller has just read (the server-rendered path reads the
+   * request's assignments to serve them): no second read, and none at all once it is exposed.
+   */
+  async recordExposureOf(
+    input: Common & { slug: string; variant: string },
+    row: StoredAssignment,
+  ): Promise<RecordOutcome> {
+    const experiment = (await this.catalog.getSnapshot()).experiments.get(input.slug);
+    if (!experiment) return "unknown-experiment";
+    return this.exposeAssignment(input, { row, experiment: experiment.config });
+  }
+
   /** Stamps the first exposure on the assignment and writes its event, once per subject and phase. */
   private async exposeAssignment(
     input: Common & { slug: string; variant: string },
@@ -92,6 +105,8 @@ export class EventRecorder {
       });
       return "variant-mismatch";
     }
+    // Exposed already, as the row just read says: the stamp below would match nothing.
+    if (row.firstExposedAt) return "duplicate";
     const now = new Date();
     const subject = subjectOf(row);
     return this.db.$transaction(async (tx) => {
@@ -299,11 +314,7 @@ function matchAssignment(
   if (!experiment) return "unknown-experiment";
   const subject = subjectFor(experiment.config.scope, ids);
   if (!subject) return null;
-  const current = rows.filter((row) => row.experimentSlug === slug && row.phase === experiment.config.phase);
-  const carried =
-    subject.kind === "visitor" && ids.userId ? current.find((row) => row.userId === ids.userId) : undefined;
-  const column = subjectColumn(subject.kind);
-  const row = carried ?? current.find((candidate) => candidate[column] === subject.id);
+  const row = servingAssignment(rows, slug, experiment.config.phase, subject, ids.userId);
   return row ? { row, experiment: experiment.config } : null;
 }
 

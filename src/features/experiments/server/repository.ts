@@ -26,6 +26,7 @@ export type StoredAssignment = {
   teamId: string | null;
   visitorId: string | null;
   assignedAt: Date;
+  firstExposedAt: Date | null;
 };
 
 export type NewAssignment = {
@@ -61,10 +62,11 @@ const assignmentSelect = {
   teamId: true,
   visitorId: true,
   assignedAt: true,
+  firstExposedAt: true,
 } as const;
 
 /** `assignmentSelect` in SQL, for the hot-path statements written by hand. */
-const ASSIGNMENT_COLUMNS = `"id", "experimentSlug", "assignmentType"::text AS "assignmentType", "phase", "variant", "userId", "teamId", "visitorId", "assignedAt"`;
+const ASSIGNMENT_COLUMNS = `"id", "experimentSlug", "assignmentType"::text AS "assignmentType", "phase", "variant", "userId", "teamId", "visitorId", "assignedAt", "firstExposedAt"`;
 
 /** The request's assignments: one statement per combination of ids it carries. */
 const findForSubjects = new Map<string, SqlStatement>();

@@ -90,23 +90,24 @@ export async function assignmentsForRequest(
     (slug) => !assignments[slug],
   );
   const expose = request.expose;
-  const results = await services.assignments.getVariants(identity, { slugs, attributes, expose });
+  const { results, stickyRows } = await services.assignments.getVariantsWithRows(identity, {
+    slugs,
+    attributes,
+    expose,
+  });
   for (const [slug, result] of Object.entries(results)) {
     assignments[slug] = { ...result, version: snapshot.experiments.get(slug)?.version ?? null };
   }
   if (expose) {
-    // Enrolled before (or by a concurrent request): exposed once, if not yet, in its own transaction.
-    const sticky = expose.slugs.filter((slug) => results[slug]?.reason === "sticky");
+    // Enrolled before (or by a concurrent request): exposed once, if not yet, in its own
+    // transaction, from the rows just read (an exposed returning subject costs no query here).
     await Promise.all(
-      sticky.map((slug) =>
-        services.events.recordExposure({
-          ids: identity,
-          source: "SERVER",
-          consent: expose.consent,
-          slug,
-          variant: results[slug]?.variant as string,
-        }),
-      ),
+      expose.slugs.flatMap((slug) => {
+        const row = stickyRows.get(slug);
+        if (!row || results[slug]?.reason !== "sticky") return [];
+        const input = { ids: identity, source: "SERVER" as const, consent: expose.consent, slug };
+        return [services.events.recordExposureOf({ ...input, variant: row.variant }, row)];
+      }),
     );
   }
   return { identity, assignments };
