@@ -14,6 +14,12 @@ export const FLAGGED_KEY = "$flagged";
 const RECENT_REFRESH_TIMEOUT_MS = 120_000;
 const FULL_REBUILD_TIMEOUT_MS = 30 * 60_000;
 
+/** The subject a ledger (`a`) or event (`e`) row stands for, keyed by its experiment's scope (`s`). */
+const subjectOf = (alias: "a" | "e") =>
+  Prisma.raw(
+    `case s.scope when 'user' then ${alias}."userId" when 'team' then ${alias}."teamId" when 'visitor' then ${alias}."visitorId" end`,
+  );
+
 /**
  * Recomputes `experiment_rollups_daily` from the event store for every day on or after `since`
  * (a full rebuild when omitted). Every figure is the event-store results' figure split by day, so
@@ -41,10 +47,10 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
   const only = slug ?? null;
   // A partial refresh reads the histories of the subjects with news since `from` only (a top-level
   // condition, not an OR with a flag: only then is it planned as a semi-join).
-  const onlyTouched =
-    since === undefined
-      ? Prisma.empty
-      : Prisma.sql`and (c.slug, c.phase, c.subject) in (select slug, phase, subject from touched)`;
+  const partial = since !== undefined;
+  const onlyTouched = partial
+    ? Prisma.sql`and (c.slug, c.phase, c.subject) in (select slug, phase, subject from touched)`
+    : Prisma.empty;
   return db.$transaction(
     async (tx) => {
       const [lock] = await tx.$queryRaw<
@@ -56,7 +62,7 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
       // the planner took the touched subjects for a handful and nested-looped them against every
       // event for minutes; without nested loops the demo's refresh takes under 0.5 s on PGlite
       // with its statistics wiped. A full rebuild has no such join (and measured slower so).
-      if (since !== undefined) await tx.$queryRaw`select set_config('enable_nestloop', 'off', true)`;
+      if (partial) await tx.$queryRaw`select set_config('enable_nestloop', 'off', true)`;
       await tx.$executeRaw`delete from "experiment_rollups_daily"
         where "day" >= ${from}::date and (${only}::text is null or "experimentSlug" = ${only})`;
       const written = await tx.$executeRaw`
@@ -67,7 +73,7 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
         ),
         ledger as (
           select a."experimentSlug" as slug, a."phase", a."variant", a."firstExposedAt"::date as exposed_day,
-            case s.scope when 'user' then a."userId" when 'team' then a."teamId" when 'visitor' then a."visitorId" end
+            ${subjectOf("a")}
               as subject
           from "ExperimentVariant" a join scopes s on s."slug" = a."experimentSlug"
         ),
@@ -88,7 +94,7 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
         -- their histories are read (all of each, for first conversions and revenue so far).
         touched as (
           select e."experimentSlug" as slug, coalesce(e."phase", 1) as phase,
-            case s.scope when 'user' then e."userId" when 'team' then e."teamId" when 'visitor' then e."visitorId" end
+            ${subjectOf("e")}
               as subject
           from "Event" e join scopes s on s."slug" = e."experimentSlug"
           where e."name" = 'experiment_conversion' and e."occurredAt" >= ${from}::date
@@ -100,7 +106,7 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
           select * from (
             select e."experimentSlug" as slug, coalesce(e."phase", 1) as phase,
               e."properties"->>'conversion_event' as event, e."occurredAt"::date as day,
-              case s.scope when 'user' then e."userId" when 'team' then e."teamId" when 'visitor' then e."visitorId" end
+              ${subjectOf("e")}
                 as subject,
               case when jsonb_typeof(e."properties"->'value') = 'number' then (e."properties"->>'value')::float8
                    when (e."properties"->>'value') ~ '^-?[0-9]+(\\.[0-9]+)?$' then (e."properties"->>'value')::float8
@@ -203,7 +209,7 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
     },
     // A refresh of recent days takes seconds; a full rebuild reads every event ever stored (about
     // 45-110 s for 5M on two cores), so it gets far longer before Prisma gives up on it.
-    { timeout: since ? RECENT_REFRESH_TIMEOUT_MS : FULL_REBUILD_TIMEOUT_MS },
+    { timeout: partial ? RECENT_REFRESH_TIMEOUT_MS : FULL_REBUILD_TIMEOUT_MS },
   );
 }
 
