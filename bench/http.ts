@@ -2,7 +2,10 @@
 // `experiments.getVariants` for returning visitors (sticky reads) and new visitors (inserts),
 // against a trivial route of the same server as the framework's floor.
 //
-//   flock /tmp/e2e.lock npx tsx bench/http.ts [--duration 20] [--connections 50] [--pool 10000]
+//   flock /tmp/e2e.lock npx tsx bench/http.ts [--duration 20] [--connections 50] [--pool 10000] [--rounds 4]
+//
+// The workloads take turns (lib/interleave.ts): each gets its 20 s as slices between the others',
+// so the floor and Verdict see the same phases of a shared machine and their ratio holds.
 //
 // It uses `.next` (building it first when missing): on a shared machine hold the e2e lock for the
 // whole run, as above. `--app-dir` serves another checkout's build (while developing).
@@ -15,7 +18,15 @@ import {
   visitorCookie,
 } from "./lib/api";
 import { postgresCpuSeconds, treeCpuSeconds } from "./lib/cpu";
-import { describeErrors, type LoadSummary, numberOption, runLoad, stringOption } from "./lib/load";
+import { runInterleaved } from "./lib/interleave";
+import {
+  describeErrors,
+  type LoadOptions,
+  type LoadSummary,
+  numberOption,
+  runLoad,
+  stringOption,
+} from "./lib/load";
 import { type BenchResult, report } from "./lib/report";
 import { seededUuids } from "./lib/seeded-ids";
 import {
@@ -33,6 +44,9 @@ const PORT = 3310;
 const FRESH_IDS = 400_000;
 const durationSeconds = numberOption("duration", 20);
 const connections = numberOption("connections", 50);
+/** Turns each workload gets (see lib/interleave.ts): 20 s as four slices of 5 s. */
+const rounds = Math.round(numberOption("rounds", 4));
+const WARM_UP_SECONDS = 2;
 /** The paced workloads' rate, as a share of what the same workload did saturated. */
 const PACED_SHARE = 0.5;
 const poolSize = numberOption("pool", 10_000);
@@ -119,13 +133,6 @@ async function main() {
     const base = { url, connections, cpu };
     const measured = { ...base, durationSeconds };
 
-    // Warm-up, not measured: the JIT, the pools, and the returning visitors' assignments.
-    await runLoad({
-      ...base,
-      label: "warm-up",
-      durationSeconds: 3,
-      requests: cycling(inTurn(pool), floorPath),
-    });
     await preassignVisitors(url, pool, slugs);
     const stored = await countAssignments(database.url, slugs, pool);
     if (stored !== pool.length * slugs.length) {
@@ -135,34 +142,39 @@ async function main() {
     }
     await analyze(database.url);
 
-    const floor = await runLoad({
-      ...measured,
-      label: "Floor: trivial route handler",
-      requests: cycling(inTurn(pool), floorPath),
-    });
-    const catalogOnly = await runLoad({
-      ...measured,
-      label: "tRPC without the database (listActiveExperiments)",
-      requests: cycling(inTurn(pool), () => ({ path: trpcQueryPath("experiments.listActiveExperiments") })),
-    });
     const returningCheck = checking(
       cycling(inTurn(pool), getVariants),
       (body) => body.includes('"reason":"sticky"') && !body.includes('"reason":"assigned"'),
     );
-    const returning = await runLoad({
-      ...measured,
-      label: "getVariants, returning visitors (sticky read)",
-      requests: returningCheck.requests,
-    });
     const newCheck = checking(
       cycling(fresh, getVariants),
       (body) => body.includes('"reason":"assigned"') && !body.includes('"reason":"sticky"'),
     );
-    const newcomers = await runLoad({
-      ...measured,
-      label: "getVariants, new visitors (insert)",
-      requests: newCheck.requests,
-    });
+    const saturatedWorkloads: LoadOptions[] = [
+      { ...measured, label: "Floor: trivial route handler", requests: cycling(inTurn(pool), floorPath) },
+      {
+        ...measured,
+        label: "tRPC without the database (listActiveExperiments)",
+        requests: cycling(inTurn(pool), () => ({ path: trpcQueryPath("experiments.listActiveExperiments") })),
+      },
+      {
+        ...measured,
+        label: "getVariants, returning visitors (sticky read)",
+        requests: returningCheck.requests,
+      },
+      { ...measured, label: "getVariants, new visitors (insert)", requests: newCheck.requests },
+    ];
+
+    // Warm-up, not measured: the JIT and the pools, on every code path the runs take.
+    for (const workload of saturatedWorkloads) {
+      await runLoad({ ...workload, label: `warm-up: ${workload.label}`, durationSeconds: WARM_UP_SECONDS });
+    }
+    returningCheck.tally.unexpected = 0;
+    newCheck.tally.unexpected = 0;
+
+    const [floor, catalogOnly, returning, newcomers] = (await runInterleaved(saturatedWorkloads, {
+      rounds,
+    })) as [LoadSummary, LoadSummary, LoadSummary, LoadSummary];
 
     // Saturated, 50 closed-loop connections make latency = connections / throughput (Little's
     // law), whatever the code does. The same 50 connections paced at half of what the workload
@@ -173,24 +185,29 @@ async function main() {
       new: Math.max(1, Math.round(newcomers.requestsPerSecond * PACED_SHARE)),
     };
     // The floor paced too: what the framework and the machine add to the tail without Verdict.
-    const pacedFloor = await runLoad({
-      ...measured,
-      overallRate: pace.floor,
-      label: `Floor, paced at ${pace.floor} req/s`,
-      requests: cycling(inTurn(pool), floorPath),
-    });
-    const pacedReturning = await runLoad({
-      ...measured,
-      overallRate: pace.returning,
-      label: `getVariants, returning visitors, paced at ${pace.returning} req/s`,
-      requests: cycling(inTurn(pool), getVariants),
-    });
-    const pacedNew = await runLoad({
-      ...measured,
-      overallRate: pace.new,
-      label: `getVariants, new visitors, paced at ${pace.new} req/s`,
-      requests: cycling(fresh, getVariants),
-    });
+    const [pacedFloor, pacedReturning, pacedNew] = (await runInterleaved(
+      [
+        {
+          ...measured,
+          overallRate: pace.floor,
+          label: `Floor, paced at ${pace.floor} req/s`,
+          requests: cycling(inTurn(pool), floorPath),
+        },
+        {
+          ...measured,
+          overallRate: pace.returning,
+          label: `getVariants, returning visitors, paced at ${pace.returning} req/s`,
+          requests: cycling(inTurn(pool), getVariants),
+        },
+        {
+          ...measured,
+          overallRate: pace.new,
+          label: `getVariants, new visitors, paced at ${pace.new} req/s`,
+          requests: cycling(fresh, getVariants),
+        },
+      ],
+      { rounds },
+    )) as [LoadSummary, LoadSummary, LoadSummary];
 
     report(
       buildResult({
@@ -282,7 +299,8 @@ function buildResult(run: {
     title: "Assignment over HTTP",
     method:
       `Production build (\`next start\`) on PostgreSQL ${run.postgres} (a throwaway database with the demo seed), ` +
-      `autocannon with ${connections} connections for ${durationSeconds} s per workload from the same machine. ` +
+      `autocannon with ${connections} connections for ${durationSeconds} s per workload from the same machine, ` +
+      `in ${rounds} turns of ${(durationSeconds / rounds).toFixed(1)} s each, the workloads taking turns (every workload sees the same phases of the machine). ` +
       `\`experiments.getVariants\` asks for the ${run.slugs.length} running visitor tests (${run.slugs.join(", ")}): ` +
       `returning visitors come from a pool of ${poolSize.toLocaleString("en")} assigned beforehand, new visitors are a fresh id per request.`,
     columns: [
@@ -344,6 +362,7 @@ function buildResult(run: {
       },
     ],
     notes: [
+      "Run one after another, a workload could get a fast phase of the shared machine and the next one a slow one (their speed drifts by up to 2× within minutes), and the ratio would measure the machine. So the workloads take turns in short slices, each round in a rotated order, and every figure pools all of a workload's slices (latency percentiles over every answer).",
       "The floor is `/ingest/*` with PostHog off: a route handler that answers 404 without any I/O, behind the same proxy and App Router dispatch as the API. The repository has no health route, and a static file or Next's 404 page would skip (or add) work the API does.",
       "Load generator, Next.js and PostgreSQL share the machine's cores, so absolute figures depend on it; the ratios to the floor and the CPU time per request (from /proc: the app's process tree, and the database's backends) are the comparable parts.",
       "The paced runs are open-loop (bench/lib/paced.ts): a request starts every 1/rate s over at most 50 keep-alive connections, answered or not, and its latency counts from when it was due. autocannon's own `overallRate` sends each connection's share of a second back to back as the second begins, so its latencies measure a burst of a whole second's requests.",

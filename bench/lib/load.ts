@@ -46,57 +46,113 @@ export type LoadOptions = {
   overallRate?: number;
 };
 
-/** What a load run measured, before it is put per request. */
-type Measured = Pick<
-  LoadSummary,
-  "requests" | "p50Ms" | "p99Ms" | "errors" | "errorCodes" | "non2xx" | "durationSeconds"
->;
+/**
+ * What one run measured, raw: a latency per answer and CPU seconds rather than percentiles and
+ * per-request figures, so runs of the same workload (see interleave.ts) can be added up.
+ */
+export type Measurement = {
+  requests: number;
+  latenciesMs: number[];
+  /** Connection errors and timeouts. */
+  errors: number;
+  errorCodes?: Record<string, number>;
+  non2xx: number;
+  durationSeconds: number;
+  appCpuSeconds: number | null;
+  databaseCpuSeconds: number | null;
+};
+
+/** One run of load, measured raw (nothing summarised, nothing printed). */
+export async function measureLoad(options: LoadOptions): Promise<Measurement> {
+  const appCpu = options.cpu ? cpuMeter(options.cpu.app) : () => null;
+  const databaseCpu = options.cpu ? cpuMeter(options.cpu.database) : () => null;
+  const driven = options.overallRate ? await paced(options, options.overallRate) : await saturated(options);
+  return { ...driven, appCpuSeconds: appCpu(), databaseCpuSeconds: databaseCpu() };
+}
+
+/** Runs of one workload as one: totals, and percentiles over every answer of every run. */
+export function summarize(label: string, runs: Measurement[]): LoadSummary {
+  const total = (pick: (run: Measurement) => number) => runs.reduce((sum, run) => sum + pick(run), 0);
+  const requests = total((run) => run.requests);
+  const durationSeconds = total((run) => run.durationSeconds);
+  const latencies = runs.flatMap((run) => run.latenciesMs);
+  const errorCodes: Record<string, number> = {};
+  for (const run of runs)
+    for (const [code, count] of Object.entries(run.errorCodes ?? {}))
+      errorCodes[code] = (errorCodes[code] ?? 0) + count;
+  const cpuMsPerRequest = (pick: (run: Measurement) => number | null) => {
+    const seconds = runs.map(pick);
+    if (!requests || seconds.some((value) => value === null)) return null;
+    return ((seconds as number[]).reduce((sum, value) => sum + value, 0) * 1000) / requests;
+  };
+  return {
+    label,
+    requests,
+    requestsPerSecond: requests / Math.max(durationSeconds, 1e-9),
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    errors: total((run) => run.errors),
+    ...(runs.some((run) => run.errorCodes) ? { errorCodes } : {}),
+    non2xx: total((run) => run.non2xx),
+    durationSeconds,
+    appCpuMs: cpuMsPerRequest((run) => run.appCpuSeconds),
+    databaseCpuMs: cpuMsPerRequest((run) => run.databaseCpuSeconds),
+  };
+}
 
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const started = Date.now();
-  const appCpu = options.cpu ? cpuMeter(options.cpu.app) : () => null;
-  const databaseCpu = options.cpu ? cpuMeter(options.cpu.database) : () => null;
-  const measured = options.overallRate ? await paced(options, options.overallRate) : await saturated(options);
-  const perRequest = (seconds: number | null) =>
-    seconds === null || !measured.requests ? null : (seconds * 1000) / measured.requests;
-  const summary: LoadSummary = {
-    label: options.label,
-    ...measured,
-    requestsPerSecond: measured.requests / Math.max(measured.durationSeconds, 1e-9),
-    appCpuMs: perRequest(appCpu()),
-    databaseCpuMs: perRequest(databaseCpu()),
-  };
+  const summary = summarize(options.label, [await measureLoad(options)]);
+  logSummary(summary, (Date.now() - started) / 1000);
+  return summary;
+}
+
+/** The progress line a finished workload prints. */
+export function logSummary(summary: LoadSummary, seconds: number): void {
   console.error(
     `• ${summary.label}: ${Math.round(summary.requestsPerSecond)} req/s, p50 ${summary.p50Ms} ms, ` +
       `p99 ${summary.p99Ms} ms, ${summary.errors} errors${describeErrors(summary)}, ${summary.non2xx} non-2xx, ` +
       `CPU/request app ${summary.appCpuMs?.toFixed(2) ?? "n/a"} ms, db ${summary.databaseCpuMs?.toFixed(2) ?? "n/a"} ms ` +
-      `(${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `(${seconds.toFixed(1)} s)`,
   );
-  return summary;
 }
 
-/** autocannon's closed loop: every connection sends its next request as soon as one is answered. */
-async function saturated(options: LoadOptions): Promise<Measured> {
-  const result = await autocannon({
-    url: options.url,
-    connections: options.connections,
-    duration: options.durationSeconds ?? 10,
-    amount: options.amount,
-    requests: options.requests,
-    headers: options.headers,
-    timeout: options.timeoutSeconds ?? 10,
+type Driven = Omit<Measurement, "appCpuSeconds" | "databaseCpuSeconds">;
+
+/**
+ * autocannon's closed loop: every connection sends its next request as soon as one is answered.
+ * The latencies come from its per-answer events (every status, as its own histogram counts
+ * them), so they can be pooled across runs.
+ */
+async function saturated(options: LoadOptions): Promise<Driven> {
+  const latenciesMs: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        duration: options.durationSeconds ?? 10,
+        amount: options.amount,
+        requests: options.requests,
+        headers: options.headers,
+        timeout: options.timeoutSeconds ?? 10,
+      },
+      (error, finished) => (error ? reject(error) : resolve(finished)),
+    );
+    instance.on("response", (_client, _status, _bytes, responseTimeMs) => {
+      latenciesMs.push(responseTimeMs);
+    });
   });
   return {
     requests: result.requests.total,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
+    latenciesMs,
     errors: result.errors,
     non2xx: result.non2xx,
     durationSeconds: result.duration,
   };
 }
 
-async function paced(options: LoadOptions, ratePerSecond: number): Promise<Measured> {
+async function paced(options: LoadOptions, ratePerSecond: number): Promise<Driven> {
   const result = await runPaced({
     url: options.url,
     connections: options.connections,
@@ -107,8 +163,7 @@ async function paced(options: LoadOptions, ratePerSecond: number): Promise<Measu
   });
   return {
     requests: result.requests,
-    p50Ms: quantile(result.latenciesMs, 0.5),
-    p99Ms: quantile(result.latenciesMs, 0.99),
+    latenciesMs: result.latenciesMs,
     errors: result.errors,
     errorCodes: result.errorCodes,
     non2xx: result.non2xx,

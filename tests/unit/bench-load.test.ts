@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { roundOrder } from "../../bench/lib/interleave";
+import { type Measurement, summarize } from "../../bench/lib/load";
+
+const run = (overrides: Partial<Measurement>): Measurement => ({
+  requests: 0,
+  latenciesMs: [],
+  errors: 0,
+  non2xx: 0,
+  durationSeconds: 1,
+  appCpuSeconds: 0,
+  databaseCpuSeconds: 0,
+  ...overrides,
+});
+
+describe("interleaved load runs", () => {
+  it("rotates the order each round, so every workload takes every position once", () => {
+    const rounds = [0, 1, 2].map((round) => roundOrder(["floor", "returning", "new"], round));
+    expect(rounds).toEqual([
+      ["floor", "returning", "new"],
+      ["returning", "new", "floor"],
+      ["new", "floor", "returning"],
+    ]);
+    for (let position = 0; position < 3; position += 1) {
+      expect(new Set(rounds.map((order) => order[position]))).toEqual(new Set(["floor", "returning", "new"]));
+    }
+    expect(roundOrder(["a", "b"], 5)).toEqual(["b", "a"]);
+    expect(roundOrder([], 3)).toEqual([]);
+  });
+
+  it("pools slices: rates over the summed time, percentiles over every answer, CPU per request", () => {
+    const fast = run({
+      requests: 100,
+      durationSeconds: 1,
+      latenciesMs: Array.from({ length: 100 }, () => 10),
+      appCpuSeconds: 0.2,
+      databaseCpuSeconds: 0.05,
+    });
+    const slow = run({
+      requests: 100,
+      durationSeconds: 3,
+      latenciesMs: Array.from({ length: 100 }, (_, index) => (index < 10 ? 500 : 30)),
+      errors: 2,
+      errorCodes: { ECONNRESET: 2 },
+      non2xx: 3,
+      appCpuSeconds: 0.6,
+      databaseCpuSeconds: 0.15,
+    });
+    const pooled = summarize("returning", [fast, slow]);
+    expect(pooled.requests).toBe(200);
+    expect(pooled.durationSeconds).toBe(4);
+    // 200 requests in 4 s, not the mean of 100/s and 33/s.
+    expect(pooled.requestsPerSecond).toBe(50);
+    // Nearest rank: the 100th of 200 sorted answers is the fast slice's last.
+    expect(pooled.p50Ms).toBe(10);
+    // The slow slice's 10 outliers are 5% of all answers: above the 99th percentile's rank.
+    expect(pooled.p99Ms).toBe(500);
+    expect(pooled.errors).toBe(2);
+    expect(pooled.errorCodes).toEqual({ ECONNRESET: 2 });
+    expect(pooled.non2xx).toBe(3);
+    expect(pooled.appCpuMs).toBeCloseTo(4, 10);
+    expect(pooled.databaseCpuMs).toBeCloseTo(1, 10);
+  });
+
+  it("reports CPU as unknown when any slice could not read it", () => {
+    const pooled = summarize("floor", [run({ requests: 10 }), run({ requests: 10, appCpuSeconds: null })]);
+    expect(pooled.appCpuMs).toBeNull();
+    expect(pooled.databaseCpuMs).toBe(0);
+    expect(pooled.errorCodes).toBeUndefined();
+  });
+});
