@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_STICKY_CACHE_ENTRIES } from "@/features/experiments/server/sticky-cache";
 
 /**
  * The one place that reads `process.env`. Everything else asks {@link getEnv}. A wrong or missing
@@ -93,6 +94,16 @@ export const envSchema = z.object({
    * (a corporate proxy) or for load tests.
    */
   RATE_LIMIT_ASSIGNMENTS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  /**
+   * Returning subjects' variants each instance keeps in memory, so serving them again costs no
+   * database read (assignments never change once stored; see sticky-cache.ts). 0 turns it off.
+   */
+  ASSIGNMENT_CACHE_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000_000)
+    .default(DEFAULT_STICKY_CACHE_ENTRIES),
   RATE_LIMIT_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /**
    * How many proxies on public addresses stand in front of Verdict and append to X-Forwarded-For

@@ -252,10 +252,9 @@ describe.each(databaseKinds())("assignment service on %s", (kind) => {
     expect(await rowsOf(slug)).toHaveLength(1);
   });
 
-  it("costs a returning subject one indexed read, and a new one a read and one insert", async () => {
-    const slug = await createExperiment(services);
+  /** Services on the test database whose every query is listed, through a client extension. */
+  function meteredServices(options: Parameters<typeof createExperimentServices>[2] = {}) {
     const operations: string[] = [];
-    // Counts every query the services send, through a client extension on the same connection.
     const counted = test.db.$extends({
       query: {
         $allOperations({ model, operation, args, query }) {
@@ -264,20 +263,149 @@ describe.each(databaseKinds())("assignment service on %s", (kind) => {
         },
       },
     }) as unknown as typeof test.db;
-    const metered = createExperimentServices(counted, test.target);
+    return { services: createExperimentServices(counted, test.target, options), operations };
+  }
+
+  it("costs a new subject a read and one insert, and a returning one a read only where not served before", async () => {
+    const slug = await createExperiment(services);
+    const first = meteredServices();
+    const second = meteredServices();
     try {
-      await metered.catalog.getSnapshot();
-      operations.length = 0;
-      await metered.assignments.getVariantForVisitor(slug, "v-budget");
+      await first.services.catalog.getSnapshot();
+      await second.services.catalog.getSnapshot();
+      first.operations.length = 0;
+      await first.services.assignments.getVariantForVisitor(slug, "v-budget");
       // The insert is one hand-written statement (repository.insertAssignments; a prepared
       // statement on PostgreSQL, a raw query through this extended client).
-      expect(operations).toEqual(["ExperimentVariant.findFirst", "raw.$queryRawUnsafe"]);
+      expect(first.operations).toEqual(["ExperimentVariant.findFirst", "raw.$queryRawUnsafe"]);
+      first.operations.length = 0;
+      expect((await first.services.assignments.getVariantForVisitor(slug, "v-budget")).reason).toBe("sticky");
+      expect(first.operations).toEqual([]);
+      // Another instance has not served the subject: one indexed read, then none.
+      second.operations.length = 0;
+      expect((await second.services.assignments.getVariantForVisitor(slug, "v-budget")).reason).toBe(
+        "sticky",
+      );
+      expect((await second.services.assignments.getVariantForVisitor(slug, "v-budget")).reason).toBe(
+        "sticky",
+      );
+      expect(second.operations).toEqual(["ExperimentVariant.findFirst"]);
+    } finally {
+      await first.services.close();
+      await second.services.close();
+    }
+  });
+
+  it("getVariants answers a subject it served from memory, the same as the database would", async () => {
+    const visitorTest = await createExperiment(services);
+    const randomTest = await createExperiment(services, { assignmentType: "random" });
+    const userTest = await createExperiment(services, { scope: "user" });
+    const slugs = [visitorTest, randomTest, userTest];
+    const { services: metered, operations } = meteredServices();
+    const uncached = meteredServices({ stickyCacheEntries: 0 });
+    try {
+      const ids = { visitorId: "v-cache", userId: "u-cache" };
+      const assigned = await metered.assignments.getVariants({ visitorId: "v-cache" }, { slugs });
+      const assignedUser = await metered.assignments.getVariants(
+        { userId: "u-cache" },
+        { slugs: [userTest] },
+      );
       operations.length = 0;
-      expect((await metered.assignments.getVariantForVisitor(slug, "v-budget")).reason).toBe("sticky");
-      expect(operations).toEqual(["ExperimentVariant.findFirst"]);
+      const anonymous = await metered.assignments.getVariants({ visitorId: "v-cache" }, { slugs });
+      expect(operations).toEqual([]);
+      for (const slug of [visitorTest, randomTest]) {
+        expect(anonymous[slug]).toMatchObject({ variant: assigned[slug]?.variant, reason: "sticky" });
+      }
+      // Signed in, a visitor test may be served the user's carried-over row: read, not remembered.
+      const signedIn = await metered.assignments.getVariants(ids, { slugs });
+      expect(operations).toEqual(["raw.$queryRawUnsafe"]);
+      expect(signedIn[userTest]).toMatchObject({
+        variant: assignedUser[userTest]?.variant,
+        reason: "sticky",
+      });
+      // Without the cache every call reads, and answers the same.
+      await uncached.services.catalog.getSnapshot();
+      uncached.operations.length = 0;
+      expect(await uncached.services.assignments.getVariants({ visitorId: "v-cache" }, { slugs })).toEqual(
+        anonymous,
+      );
+      expect(await uncached.services.assignments.getVariants({ visitorId: "v-cache" }, { slugs })).toEqual(
+        anonymous,
+      );
+      expect(uncached.operations).toEqual(["raw.$queryRawUnsafe", "raw.$queryRawUnsafe"]);
+    } finally {
+      await metered.close();
+      await uncached.services.close();
+    }
+  });
+
+  it("a carried-over assignment wins over the visitor's cached one once the user signs in", async () => {
+    const slug = await createExperiment(services);
+    const anonymous = await services.assignments.getVariants({ visitorId: "v-carried" }, { slugs: [slug] });
+    const other = anonymous[slug]?.variant === "control" ? "treatment" : "control";
+    // What sign-in on another device leaves behind: the user's own row in this visitor test.
+    await test.db.experimentVariant.create({
+      data: {
+        experimentSlug: slug,
+        variant: other,
+        userId: "u-carried",
+        assignmentType: "DETERMINISTIC",
+        origin: "VISITOR_CARRYOVER",
+      },
+    });
+    const signedIn = await services.assignments.getVariants(
+      { visitorId: "v-carried", userId: "u-carried" },
+      { slugs: [slug] },
+    );
+    expect(signedIn[slug]).toMatchObject({ variant: other, reason: "sticky" });
+    const again = await services.assignments.getVariants({ visitorId: "v-carried" }, { slugs: [slug] });
+    expect(again[slug]?.variant).toBe(anonymous[slug]?.variant);
+  });
+
+  it("exposing still reads the stored row of a subject this instance serves from memory", async () => {
+    const exposed = await createExperiment(services);
+    const other = await createExperiment(services);
+    const ids = { visitorId: "v-expose-cached" };
+    const first = await services.assignments.getVariants(ids, { slugs: [exposed, other] });
+    const { services: metered, operations } = meteredServices();
+    try {
+      await metered.assignments.getVariants(ids, { slugs: [exposed, other] });
+      operations.length = 0;
+      const served = await metered.assignments.getVariantsWithRows(ids, {
+        slugs: [exposed, other],
+        expose: { slugs: [exposed], consent: "granted" },
+      });
+      // One read, for the exposed experiment only; the other answers from memory.
+      expect(operations).toEqual(["raw.$queryRawUnsafe"]);
+      expect(served.results[exposed]).toMatchObject({ variant: first[exposed]?.variant, reason: "sticky" });
+      expect(served.results[other]).toMatchObject({ variant: first[other]?.variant, reason: "sticky" });
+      expect(served.stickyRows.get(exposed)).toMatchObject({
+        visitorId: "v-expose-cached",
+        firstExposedAt: null,
+      });
+      expect(served.stickyRows.has(other)).toBe(false);
     } finally {
       await metered.close();
     }
+  });
+
+  it("an experiment deleted and created again does not serve its predecessor's remembered variants", async () => {
+    const slug = await createExperiment(services, { assignmentType: "random" });
+    const served = new Map<string, string | null>();
+    for (const id of visitors("phase-cache", 12)) {
+      served.set(id, (await services.assignments.getVariantForVisitor(slug, id)).variant);
+    }
+    await services.lifecycle.delete(slug, ADMIN);
+    await createExperiment(services, { assignmentType: "random" }, { slug });
+    let reassigned = 0;
+    for (const id of served.keys()) {
+      const again = await services.assignments.getVariants({ visitorId: id }, { slugs: [slug] });
+      expect(again[slug]).toMatchObject({ reason: "assigned", isNewAssignment: true });
+      if (again[slug]?.variant !== served.get(id)) reassigned += 1;
+    }
+    expect(await rowsOf(slug)).toHaveLength(12);
+    // A coin flip per visitor: 12 equal draws would be a 1-in-2,048 accident.
+    expect(reassigned).toBeGreaterThan(0);
   });
 
   it("getVariants serves every running experiment for a request's subjects in one call", async () => {

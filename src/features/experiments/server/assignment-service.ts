@@ -18,6 +18,7 @@ import { logger } from "@/server/logger";
 import type { CatalogExperiment, CatalogSnapshot, ExperimentCatalog } from "./catalog";
 import { assignmentUnavailable, ExperimentError, scopeMismatch } from "./errors";
 import type { ExperimentRepository, NewAssignment, StoredAssignment } from "./repository";
+import { StickyAssignmentCache } from "./sticky-cache";
 import { type Subject, type SubjectIds, servingAssignment, subjectColumn, subjectFor } from "./subjects";
 
 export type AssignmentResult = {
@@ -46,13 +47,17 @@ export type GetVariantsOptions = {
   expose?: { slugs: readonly string[]; consent: ConsentState };
 };
 
-/** getVariants' answers, and the stored row behind each sticky one, by slug. */
+/** getVariants' answers, and the stored row behind each sticky one it exposes, by slug. */
 export type ServedVariants = {
   results: Record<string, AssignmentResult>;
   stickyRows: Map<string, StoredAssignment>;
 };
 
-type Deps = { random?: () => number };
+type Deps = {
+  random?: () => number;
+  /** Variants this instance has served (see sticky-cache.ts); a cache of 0 entries reads every time. */
+  stickyCache?: StickyAssignmentCache;
+};
 
 const SUBJECT_KINDS: readonly string[] = ["user", "team", "visitor"];
 
@@ -70,12 +75,13 @@ function idsOf(subject: Subject): SubjectIds {
 
 /**
  * Serves variants. Reads configurations from the in-memory catalog, so a returning subject costs
- * one indexed read and a new one a read and one insert that cannot duplicate (concurrent first
- * requests converge on the row that won). Database failures surface as ASSIGNMENT_UNAVAILABLE,
- * never as "experiment off".
+ * one indexed read (none when this instance served them before: the sticky cache) and a new one a
+ * read and one insert that cannot duplicate (concurrent first requests converge on the row that
+ * won). Database failures surface as ASSIGNMENT_UNAVAILABLE, never as "experiment off".
  */
 export class AssignmentService {
   private readonly random: () => number;
+  private readonly stickyCache: StickyAssignmentCache;
 
   constructor(
     private readonly repository: ExperimentRepository,
@@ -83,6 +89,7 @@ export class AssignmentService {
     deps: Deps = {},
   ) {
     this.random = deps.random ?? cryptoRandom;
+    this.stickyCache = deps.stickyCache ?? new StickyAssignmentCache(0);
   }
 
   getVariantForUser(slug: string, userId: string, attributes?: TargetingAttributes) {
@@ -114,11 +121,15 @@ export class AssignmentService {
     const [inserted] = await this.guard(slug, () =>
       this.repository.insertAssignments([toNewAssignment(experiment, subject, decision.variant as string)]),
     );
-    if (inserted) return result(slug, inserted.variant, "assigned", config.phase, true);
+    if (inserted) {
+      this.stickyCache.set(experiment, subject, inserted.variant);
+      return result(slug, inserted.variant, "assigned", config.phase, true);
+    }
     // Another request enrolled this subject first: serve what it stored.
     const winner = await this.guard(slug, () => this.repository.findAssignment(slug, config.phase, subject));
     if (!winner)
       throw assignmentUnavailable(slug, new Error("assignment vanished after a conflicting insert"));
+    this.stickyCache.set(experiment, subject, winner.variant);
     return result(slug, winner.variant, "sticky", config.phase);
   }
 
@@ -165,13 +176,18 @@ export class AssignmentService {
   }
 
   /**
-   * getVariants for a request's ids, with the stored rows behind its sticky answers: what the
-   * server-rendered exposure path needs to expose them without reading them again.
+   * getVariants for a request's ids, with the stored rows behind the sticky answers of the
+   * experiments it exposes: what the server-rendered exposure path needs to expose them without
+   * reading them again.
    */
   getVariantsWithRows(ids: SubjectIds, options: GetVariantsOptions = {}): Promise<ServedVariants> {
     return this.variantsFor(ids, options);
   }
 
+  /**
+   * Experiments in `options.expose` are read from the database (exposing needs the row's
+   * `firstExposedAt`, which the sticky cache does not hold); the others answer from the cache first.
+   */
   private async variantsFor(ids: SubjectIds, options: GetVariantsOptions): Promise<ServedVariants> {
     const snapshot = await this.snapshot("(all)");
     const attributes = options.attributes ?? {};
@@ -193,19 +209,28 @@ export class AssignmentService {
       else candidates.push({ experiment, subject });
     }
 
-    const needsLookup = candidates.filter(({ experiment }) => servesStoredAssignments(experiment));
-    const slugsToRead = needsLookup.map(({ experiment }) => experiment.slug);
-    const stored = await this.guard("(all)", () =>
-      this.repository.findAssignmentsForSubjects(ids, slugsToRead),
-    );
+    const cached = new Map<string, string>();
+    const slugsToRead: string[] = [];
+    for (const { experiment, subject } of candidates) {
+      if (!servesStoredAssignments(experiment)) continue;
+      const hit = options.expose?.slugs.includes(experiment.slug)
+        ? undefined
+        : this.cachedVariant(experiment, subject, ids);
+      if (hit === undefined) slugsToRead.push(experiment.slug);
+      else cached.set(experiment.slug, hit);
+    }
+    const stored = slugsToRead.length
+      ? await this.guard("(all)", () => this.repository.findAssignmentsForSubjects(ids, slugsToRead))
+      : [];
 
     const enrolments: { experiment: CatalogExperiment; subject: Subject; variant: string }[] = [];
     for (const { experiment, subject } of candidates) {
       const existing = findFor(stored, experiment, subject, ids.userId);
+      if (existing) this.remember(experiment, subject, ids, existing.variant);
       const decision = decideAssignment(
         experiment,
         subject.id,
-        existing?.variant ?? null,
+        existing?.variant ?? cached.get(experiment.slug) ?? null,
         attributes,
         this.random,
       );
@@ -242,16 +267,20 @@ export class AssignmentService {
     );
     const lost: typeof enrolments = [];
     for (const enrolment of enrolments) {
-      const row = findFor(inserted, enrolment.experiment, enrolment.subject);
-      if (row)
-        results[enrolment.experiment.slug] = result(
-          enrolment.experiment.slug,
-          row.variant,
-          "assigned",
-          enrolment.experiment.config.phase,
-          true,
-        );
-      else lost.push(enrolment);
+      const { experiment, subject } = enrolment;
+      const row = findFor(inserted, experiment, subject);
+      if (!row) {
+        lost.push(enrolment);
+        continue;
+      }
+      this.remember(experiment, subject, ids, row.variant);
+      results[experiment.slug] = result(
+        experiment.slug,
+        row.variant,
+        "assigned",
+        experiment.config.phase,
+        true,
+      );
     }
     if (lost.length) {
       const winners = await this.guard("(all)", () =>
@@ -267,6 +296,7 @@ export class AssignmentService {
             experiment.slug,
             new Error("assignment vanished after a conflicting insert"),
           );
+        this.remember(experiment, subject, ids, winner.variant);
         results[experiment.slug] = result(experiment.slug, winner.variant, "sticky", experiment.config.phase);
         stickyRows.set(experiment.slug, winner);
       }
@@ -288,10 +318,28 @@ export class AssignmentService {
 
   private async existingVariant(experiment: CatalogExperiment, subject: Subject): Promise<string | null> {
     if (!servesStoredAssignments(experiment)) return null;
+    const cached = this.stickyCache.get(experiment, subject);
+    if (cached !== undefined) return cached;
     const row = await this.guard(experiment.slug, () =>
       this.repository.findAssignment(experiment.slug, experiment.config.phase, subject),
     );
+    if (row) this.stickyCache.set(experiment, subject, row.variant);
     return row?.variant ?? null;
+  }
+
+  /**
+   * A visitor-scoped test asked by a signed-in request may be served the user's carried-over row
+   * instead of the visitor's own (servingAssignment), and such a row can appear at any sign-in:
+   * those answers always come from the database and are not remembered under the visitor.
+   */
+  private cachedVariant(experiment: CatalogExperiment, subject: Subject, ids: SubjectIds) {
+    if (subject.kind === "visitor" && ids.userId) return undefined;
+    return this.stickyCache.get(experiment, subject);
+  }
+
+  private remember(experiment: CatalogExperiment, subject: Subject, ids: SubjectIds, variant: string) {
+    if (subject.kind === "visitor" && ids.userId) return;
+    this.stickyCache.set(experiment, subject, variant);
   }
 
   private snapshot(slug: string): Promise<CatalogSnapshot> {

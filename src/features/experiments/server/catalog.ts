@@ -10,6 +10,8 @@ export type CatalogExperiment = {
   enabled: boolean;
   description: string;
   version: number;
+  /** Tells a recreated experiment from an earlier one of the same slug (see sticky-cache.ts). */
+  createdAt: Date;
   updatedAt: Date;
   config: ExperimentConfig;
 };
@@ -82,6 +84,7 @@ function buildSnapshot(rows: StoredExperiment[]): CatalogSnapshot {
         enabled: row.enabled,
         description: row.description,
         version: row.version,
+        createdAt: row.createdAt,
         updatedAt: row.updatedAt,
         config,
       });

@@ -11,6 +11,7 @@ import { EventRecorder } from "./event-recorder";
 import { LifecycleService } from "./lifecycle-service";
 import { EXPERIMENT_CHANGED_CHANNEL, ExperimentRepository } from "./repository";
 import { ResultsService } from "./results-service";
+import { DEFAULT_STICKY_CACHE_ENTRIES, StickyAssignmentCache } from "./sticky-cache";
 import { TargetingPreviewService } from "./targeting-preview";
 
 export type ExperimentServices = {
@@ -27,7 +28,13 @@ export type ExperimentServices = {
   close(): Promise<void>;
 };
 
-export type ServiceOptions = { random?: () => number; now?: () => Date; catalogMaxAgeMs?: number };
+export type ServiceOptions = {
+  random?: () => number;
+  now?: () => Date;
+  catalogMaxAgeMs?: number;
+  /** Returning subjects' variants kept per instance (ASSIGNMENT_CACHE_ENTRIES; 0 reads every time). */
+  stickyCacheEntries?: number;
+};
 
 /** Wires the feature's services around one database; used by the app singleton and by tests. */
 export function createExperimentServices(
@@ -39,7 +46,10 @@ export function createExperimentServices(
   const catalog = new ExperimentCatalog(() => repository.listExperiments(), {
     maxAgeMs: options.catalogMaxAgeMs,
   });
-  const assignments = new AssignmentService(repository, catalog, { random: options.random });
+  const assignments = new AssignmentService(repository, catalog, {
+    random: options.random,
+    stickyCache: new StickyAssignmentCache(options.stickyCacheEntries ?? DEFAULT_STICKY_CACHE_ENTRIES),
+  });
   const lifecycle = new LifecycleService(repository, () => catalog.invalidate(), options.now);
 
   let subscription: Subscription | undefined;
@@ -79,9 +89,9 @@ const globalForServices = globalThis as typeof globalThis & { __verdictExperimen
 
 /** The process-wide services, created on first use (never at build time). */
 export function getExperimentServices(): ExperimentServices {
-  globalForServices.__verdictExperiments ??= createExperimentServices(
-    getDb(),
-    databaseTargetFromEnv(getEnv()),
-  );
+  const env = getEnv();
+  globalForServices.__verdictExperiments ??= createExperimentServices(getDb(), databaseTargetFromEnv(env), {
+    stickyCacheEntries: env.ASSIGNMENT_CACHE_ENTRIES,
+  });
   return globalForServices.__verdictExperiments;
 }
