@@ -310,16 +310,8 @@ function buildResult(run: {
   unexpected: number;
   postgres: string;
 }): BenchResult {
-  const {
-    floor,
-    returning,
-    returningElsewhere,
-    newcomers,
-    pacedFloor,
-    pacedReturning,
-    pacedElsewhere,
-    pacedNew,
-  } = run;
+  const { floor, returning, returningElsewhere, newcomers } = run;
+  const { pacedFloor, pacedReturning, pacedElsewhere, pacedNew } = run;
   const ofFloor = (summary: LoadSummary) => summary.requestsPerSecond / floor.requestsPerSecond;
   const row = (summary: LoadSummary, statusNote = "") => [
     summary.label,

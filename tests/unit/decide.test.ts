@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { assignVariant } from "@/features/experiments/core";
-import { type ExperimentConfig, experimentConfigSchema } from "@/features/experiments/core/config";
+import type { ExperimentConfig } from "@/features/experiments/core/config";
 import {
   decideAssignment,
   peekAssignment,
@@ -8,17 +8,10 @@ import {
   pickWeighted,
   servesStoredAssignments,
 } from "@/features/experiments/core/decide";
+import { testConfig } from "./experiment-configs";
 
 const config = (overrides: Partial<ExperimentConfig> = {}): ExperimentConfig =>
-  experimentConfigSchema.parse({
-    variants: [
-      { name: "control", percentage: 50 },
-      { name: "treatment", percentage: 50 },
-    ],
-    scope: "visitor",
-    status: "running",
-    ...overrides,
-  });
+  testConfig({ status: "running", ...overrides });
 const never = () => {
   throw new Error("no randomness expected");
 };

@@ -1,22 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { type ExperimentConfig, experimentConfigSchema } from "@/features/experiments/core/config";
+import type { ExperimentConfig } from "@/features/experiments/core/config";
 import {
   applyConfigChange,
   applyTransition,
   applyWinner,
   isEnabled,
 } from "@/features/experiments/core/lifecycle";
+import { testConfig } from "./experiment-configs";
 
 const now = new Date("2026-11-24T12:00:00.000Z");
-const base = (overrides: Partial<ExperimentConfig> = {}): ExperimentConfig =>
-  experimentConfigSchema.parse({
-    variants: [
-      { name: "control", percentage: 50 },
-      { name: "treatment", percentage: 50 },
-    ],
-    scope: "visitor",
-    ...overrides,
-  });
+const base = testConfig;
 
 function expectOk(outcome: ReturnType<typeof applyTransition>): ExperimentConfig {
   if (!outcome.ok) throw new Error(outcome.reason);

@@ -1,18 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type ExperimentConfig, experimentConfigSchema } from "@/features/experiments/core/config";
 import type { CatalogExperiment } from "@/features/experiments/server/catalog";
 import { StickyAssignmentCache } from "@/features/experiments/server/sticky-cache";
-
-const config = (phase: number): ExperimentConfig =>
-  experimentConfigSchema.parse({
-    variants: [
-      { name: "control", percentage: 50 },
-      { name: "treatment", percentage: 50 },
-    ],
-    scope: "visitor",
-    status: "running",
-    phase,
-  });
+import { testConfig } from "./experiment-configs";
 
 const experiment = (
   slug: string,
@@ -24,7 +13,7 @@ const experiment = (
   version: 1,
   createdAt: new Date(options.createdAt ?? 1_000),
   updatedAt: new Date(options.createdAt ?? 1_000),
-  config: config(options.phase ?? 1),
+  config: testConfig({ status: "running", phase: options.phase ?? 1 }),
 });
 
 const visitor = (id: string) => ({ kind: "visitor" as const, id });
