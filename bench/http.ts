@@ -14,7 +14,6 @@ import {
   getVariantsPath,
   preassignVisitors,
   runningVisitorExperiments,
-  storeAssignmentsElsewhere,
   trpcQueryPath,
   visitorCookie,
 } from "./lib/api";
@@ -38,6 +37,7 @@ import {
   openDatabase,
   seedDemo,
   startApp,
+  storeAssignmentsElsewhere,
 } from "./lib/server";
 
 const PORT = 3310;

@@ -1,8 +1,4 @@
-/**
- * Talking to a running app the way browsers do (tRPC queries and the visitor cookie), and storing
- * what another instance of it would have stored.
- */
-import pg from "pg";
+/** Talking to a running app the way browsers do: tRPC queries and the visitor cookie. */
 
 export const visitorCookie = (visitorId: string, extra = "") => ({
   cookie: `verdict_vid=${visitorId}${extra ? `; ${extra}` : ""}`,
@@ -52,30 +48,4 @@ export async function preassignVisitors(url: string, visitors: string[], slugs: 
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
-}
-
-/**
- * Stores `visitors` as enrolled in the experiments `slugs` (their current phase, the first
- * variant) straight into the database, as another instance would have: the served instance has
- * never seen them, so their first request is a sticky read from PostgreSQL, not from its cache.
- */
-export async function storeAssignmentsElsewhere(
-  databaseUrl: string,
-  visitors: string[],
-  slugs: string[],
-): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(
-      `INSERT INTO "ExperimentVariant" ("id", "experimentSlug", "phase", "variant", "assignmentType", "visitorId")
-       SELECT gen_random_uuid(), feature."slug", (feature."metadata"->>'phase')::int,
-         feature."metadata"->'variants'->0->>'name', 'DETERMINISTIC', visitor."id"
-       FROM "Feature" feature CROSS JOIN unnest($2::text[]) AS visitor("id")
-       WHERE feature."slug" = ANY($1::text[])`,
-      [slugs, visitors],
-    );
-  } finally {
-    await client.end();
-  }
 }

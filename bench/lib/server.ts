@@ -28,7 +28,11 @@ export type ThrowawayDatabase = {
   drop(): Promise<void>;
 };
 
-async function withAdminClient<T>(serverUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** One short-lived client on `url`, for statements Prisma has no words for. */
+export async function withAdminClient<T>(
+  serverUrl: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
@@ -71,6 +75,28 @@ export async function createThrowawayDatabase(
  */
 export async function analyze(url: string): Promise<void> {
   await withAdminClient(url, (client) => client.query("ANALYZE"));
+}
+
+/**
+ * Stores `visitors` as enrolled in the experiments `slugs` (their current phase, the first
+ * variant) straight into the database, as another instance would have: the served instance has
+ * never seen them, so their first request is a sticky read from PostgreSQL, not from its cache.
+ */
+export async function storeAssignmentsElsewhere(
+  url: string,
+  visitors: string[],
+  slugs: string[],
+): Promise<void> {
+  await withAdminClient(url, (client) =>
+    client.query(
+      `INSERT INTO "ExperimentVariant" ("id", "experimentSlug", "phase", "variant", "assignmentType", "visitorId")
+       SELECT gen_random_uuid(), feature."slug", (feature."metadata"->>'phase')::int,
+         feature."metadata"->'variants'->0->>'name', 'DETERMINISTIC', visitor."id"
+       FROM "Feature" feature CROSS JOIN unnest($2::text[]) AS visitor("id")
+       WHERE feature."slug" = ANY($1::text[])`,
+      [slugs, visitors],
+    ),
+  );
 }
 
 /** A Prisma client on a database, for seeding and for checking what the app wrote. */

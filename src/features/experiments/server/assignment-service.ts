@@ -19,7 +19,14 @@ import type { CatalogExperiment, CatalogSnapshot, ExperimentCatalog } from "./ca
 import { assignmentUnavailable, ExperimentError, scopeMismatch } from "./errors";
 import type { ExperimentRepository, NewAssignment, StoredAssignment } from "./repository";
 import { StickyAssignmentCache } from "./sticky-cache";
-import { type Subject, type SubjectIds, servingAssignment, subjectColumn, subjectFor } from "./subjects";
+import {
+  carriedOverMayServe,
+  type Subject,
+  type SubjectIds,
+  servingAssignment,
+  subjectColumn,
+  subjectFor,
+} from "./subjects";
 
 export type AssignmentResult = {
   slug: string;
@@ -328,17 +335,16 @@ export class AssignmentService {
   }
 
   /**
-   * A visitor-scoped test asked by a signed-in request may be served the user's carried-over row
-   * instead of the visitor's own (servingAssignment), and such a row can appear at any sign-in:
-   * those answers always come from the database and are not remembered under the visitor.
+   * Where a carried-over row may serve instead of the subject's own, and such a row can appear at
+   * any sign-in, answers always come from the database and are not remembered under the subject.
    */
   private cachedVariant(experiment: CatalogExperiment, subject: Subject, ids: SubjectIds) {
-    if (subject.kind === "visitor" && ids.userId) return undefined;
+    if (carriedOverMayServe(subject, ids.userId)) return undefined;
     return this.stickyCache.get(experiment, subject);
   }
 
   private remember(experiment: CatalogExperiment, subject: Subject, ids: SubjectIds, variant: string) {
-    if (subject.kind === "visitor" && ids.userId) return;
+    if (carriedOverMayServe(subject, ids.userId)) return;
     this.stickyCache.set(experiment, subject, variant);
   }
 

@@ -18,6 +18,14 @@ export function subjectColumn(kind: ExperimentScope): "userId" | "teamId" | "vis
 }
 
 /**
+ * Whether a signed-in user's carried-over assignment (made when they signed in on another device)
+ * may serve this subject instead of its own row: in visitor-scoped tests, for signed-in requests.
+ */
+export function carriedOverMayServe(subject: Subject, signedInUserId?: string | null): boolean {
+  return subject.kind === "visitor" && Boolean(signedInUserId);
+}
+
+/**
  * Among a request's stored assignments, the one serving `slug` in `phase` to `subject`. For a
  * visitor-scoped test, a signed-in user's carried-over assignment (made when they signed in on
  * another device) wins over this browser's, so one person sees one variant everywhere.
@@ -30,7 +38,7 @@ export function servingAssignment(
   signedInUserId?: string | null,
 ): StoredAssignment | undefined {
   const inPhase = (row: StoredAssignment) => row.experimentSlug === slug && row.phase === phase;
-  if (subject.kind === "visitor" && signedInUserId) {
+  if (carriedOverMayServe(subject, signedInUserId)) {
     const carried = rows.find((row) => inPhase(row) && row.userId === signedInUserId);
     if (carried) return carried;
   }
