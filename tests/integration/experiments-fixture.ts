@@ -18,6 +18,27 @@ export function servicesFor(
   return createExperimentServices(test.db, test.target, options);
 }
 
+/**
+ * Services on a client that records every Prisma operation it runs (`model.operation`, or
+ * `raw.$queryRawUnsafe` for the hand-written statements, which go through raw queries on an
+ * extended client): what a test counts round trips with.
+ */
+export function meteredServices(
+  test: TestDatabase,
+  options: Parameters<typeof createExperimentServices>[2] = {},
+): { services: ExperimentServices; operations: string[] } {
+  const operations: string[] = [];
+  const counted = test.db.$extends({
+    query: {
+      $allOperations({ model, operation, args, query }) {
+        operations.push(`${model ?? "raw"}.${operation}`);
+        return query(args);
+      },
+    },
+  }) as unknown as typeof test.db;
+  return { services: createExperimentServices(counted, test.target, options), operations };
+}
+
 /** Creates an experiment through the lifecycle service (as an admin would) and optionally starts it. */
 export async function createExperiment(
   services: ExperimentServices,

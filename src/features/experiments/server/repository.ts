@@ -1,7 +1,17 @@
 import { randomUUID } from "node:crypto";
 import type { ExperimentScope } from "@/features/experiments/core/config";
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
-import { type SqlRunner, type SqlStatement, sqlFor } from "@/server/db/sql";
+import { Coalescer } from "@/server/db/coalesce";
+import { type SqlRunner, sqlFor } from "@/server/db/sql";
+import {
+  type AssignmentsQuery,
+  belongsTo,
+  columnsOf,
+  findForSubjectsStatement,
+  INSERT_ASSIGNMENTS,
+  INSERT_EXPOSED_ASSIGNMENTS,
+  type SubjectColumn,
+} from "./assignment-statements";
 import { type Subject, type SubjectIds, subjectColumn } from "./subjects";
 
 /** The only module of the feature that talks to Prisma. Returns narrow, selected shapes. */
@@ -65,71 +75,6 @@ const assignmentSelect = {
   firstExposedAt: true,
 } as const;
 
-/** `assignmentSelect` in SQL, for the hot-path statements written by hand. */
-const ASSIGNMENT_COLUMNS = `"id", "experimentSlug", "assignmentType"::text AS "assignmentType", "phase", "variant", "userId", "teamId", "visitorId", "assignedAt", "firstExposedAt"`;
-
-/** The request's assignments: one statement per combination of ids it carries. */
-const findForSubjects = new Map<string, SqlStatement>();
-function findForSubjectsStatement(columns: ("userId" | "teamId" | "visitorId")[]): SqlStatement {
-  const key = columns.map((column) => column[0]).join("");
-  let statement = findForSubjects.get(key);
-  if (!statement) {
-    const matches = columns.map((column, index) => `"${column}" = $${index + 2}`).join(" OR ");
-    statement = {
-      name: `verdict_assignments_of_${key}`,
-      text: `SELECT ${ASSIGNMENT_COLUMNS} FROM "ExperimentVariant" WHERE "experimentSlug" = ANY($1::text[]) AND (${matches})`,
-    };
-    findForSubjects.set(key, statement);
-  }
-  return statement;
-}
-
-/** New assignments as parallel arrays: one statement, however many rows. */
-const INSERT_ASSIGNMENTS: SqlStatement = {
-  name: "verdict_insert_assignments",
-  text: `INSERT INTO "ExperimentVariant"
-      ("id", "experimentSlug", "phase", "variant", "assignmentType", "userId", "teamId", "visitorId", "assignedAt")
-    SELECT "id", "experimentSlug", "phase", "variant", "assignmentType"::"AssignmentType", "userId", "teamId", "visitorId", $9::timestamp(3)
-    FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-      AS row("id", "experimentSlug", "phase", "variant", "assignmentType", "userId", "teamId", "visitorId")
-    ON CONFLICT DO NOTHING
-    RETURNING ${ASSIGNMENT_COLUMNS}`,
-};
-
-/**
- * New assignments of which some are exposed as they are made: those rows get `firstExposedAt`,
- * and their `experiment_viewed` events are inserted by the same statement, so the assignment and
- * its exposure are committed together or not at all (and a lost race writes neither).
- */
-const INSERT_EXPOSED_ASSIGNMENTS: SqlStatement = {
-  name: "verdict_insert_exposed_assignments",
-  text: `WITH exposure AS (
-      SELECT * FROM jsonb_to_recordset($10::jsonb) AS exposure("id" uuid, "idempotencyKey" text, "properties" jsonb)
-    ), inserted AS (
-      INSERT INTO "ExperimentVariant"
-        ("id", "experimentSlug", "phase", "variant", "assignmentType", "userId", "teamId", "visitorId", "assignedAt", "firstExposedAt")
-      SELECT row."id", row."experimentSlug", row."phase", row."variant", row."assignmentType"::"AssignmentType",
-        row."userId", row."teamId", row."visitorId", $9::timestamp(3),
-        CASE WHEN exposure."id" IS NULL THEN NULL ELSE $9::timestamp(3) END
-      FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-        AS row("id", "experimentSlug", "phase", "variant", "assignmentType", "userId", "teamId", "visitorId")
-        LEFT JOIN exposure ON exposure."id" = row."id"
-      ON CONFLICT DO NOTHING
-      RETURNING ${ASSIGNMENT_COLUMNS}
-    ), exposed AS (
-      INSERT INTO "Event" ("id", "name", "occurredAt", "receivedAt", "nextAttemptAt", "userId", "teamId",
-        "visitorId", "source", "schemaVersion", "consent", "deliveryStatus", "experimentSlug", "variant", "phase",
-        "idempotencyKey", "properties")
-      SELECT gen_random_uuid(), 'experiment_viewed', $9::timestamp(3), $9::timestamp(3), $9::timestamp(3),
-        inserted."userId", inserted."teamId", inserted."visitorId", 'SERVER'::"EventSource", $11::int,
-        $12::"ConsentState", $13::"DeliveryStatus", inserted."experimentSlug", inserted."variant", inserted."phase",
-        exposure."idempotencyKey", exposure."properties"
-      FROM inserted JOIN exposure ON exposure."id" = inserted."id"
-      ON CONFLICT DO NOTHING
-    )
-    SELECT * FROM inserted`,
-};
-
 /** The channel on which instances tell each other that an experiment changed. */
 export const EXPERIMENT_CHANGED_CHANNEL = "verdict_experiment_changed";
 
@@ -137,6 +82,15 @@ type Db = PrismaClient | Prisma.TransactionClient;
 
 export class ExperimentRepository {
   private readonly sql: SqlRunner;
+  /** Batched assignment reads, one per combination of id columns. */
+  private readonly assignmentReads = new Map<string, Coalescer<AssignmentsQuery, StoredAssignment[]>>();
+  /** Batched assignment inserts; a row that breaks a constraint fails only its own request. */
+  private readonly assignmentInserts = new Coalescer(
+    (batches: NewAssignment[][]) => this.insertBatch(batches),
+    {
+      isolateFailures: true,
+    },
+  );
 
   constructor(readonly db: PrismaClient) {
     this.sql = sqlFor(db);
@@ -164,32 +118,68 @@ export class ExperimentRepository {
 
   /**
    * Every assignment of the request's subjects, across experiments, in one query: the hot path of
-   * every page view, a prepared statement on the per-subject indexes.
+   * every page view, a prepared statement on the per-subject indexes. The questions that requests
+   * ask during one turn of the event loop go to the database together (see Coalescer).
    */
   findAssignmentsForSubjects(ids: SubjectIds, slugs: string[]): Promise<StoredAssignment[]> {
-    const columns: ("userId" | "teamId" | "visitorId")[] = [];
-    const values: string[] = [];
-    for (const column of ["userId", "teamId", "visitorId"] as const) {
-      const id = ids[column];
-      if (id) {
-        columns.push(column);
-        values.push(id);
-      }
-    }
+    const columns = columnsOf(ids);
     if (!columns.length || !slugs.length) return Promise.resolve([]);
-    return this.sql.query<StoredAssignment>(findForSubjectsStatement(columns), [slugs, ...values]);
+    const key = columns.join();
+    let coalescer = this.assignmentReads.get(key);
+    if (!coalescer) {
+      coalescer = new Coalescer((queries) => this.readAssignments(columns, queries));
+      this.assignmentReads.set(key, coalescer);
+    }
+    return coalescer.run({ ids, slugs });
+  }
+
+  /** One statement for a batch of questions that carry the same id columns; each gets its rows. */
+  private async readAssignments(
+    columns: SubjectColumn[],
+    queries: AssignmentsQuery[],
+  ): Promise<StoredAssignment[][]> {
+    const distinct = (values: string[]) => [...new Set(values)];
+    const rows = await this.sql.query<StoredAssignment>(findForSubjectsStatement(columns), [
+      distinct(queries.flatMap((query) => query.slugs)),
+      ...columns.map((column) => distinct(queries.map((query) => query.ids[column] as string))),
+    ]);
+    if (queries.length === 1) return [rows];
+    return queries.map((query) => rows.filter((row) => belongsTo(row, query, columns)));
   }
 
   /**
    * Inserts assignments that cannot duplicate (ON CONFLICT DO NOTHING on the per-phase unique
    * keys) and returns the rows this call inserted. A row missing from the result lost a race to a
-   * concurrent request: the caller reads the winner back. One statement, no transaction.
+   * concurrent request: the caller reads the winner back. One statement, no transaction; the
+   * inserts that requests make during one turn of the event loop share it (each row's id, drawn
+   * here, tells whose it is), except those that write exposures with their rows.
    */
   insertAssignments(rows: NewAssignment[], envelope?: ExposureEnvelope): Promise<StoredAssignment[]> {
     if (!rows.length) return Promise.resolve([]);
+    if (envelope && rows.some((row) => row.exposure))
+      return this.writeAssignments(
+        rows,
+        rows.map(() => randomUUID()),
+        envelope,
+      );
+    return this.assignmentInserts.run(rows);
+  }
+
+  private async insertBatch(batches: NewAssignment[][]): Promise<StoredAssignment[][]> {
+    const ids = batches.map((rows) => rows.map(() => randomUUID()));
+    const inserted = await this.writeAssignments(batches.flat(), ids.flat());
+    if (batches.length === 1) return [inserted];
+    const byId = new Map(inserted.map((row) => [row.id, row]));
+    return ids.map((batch) => batch.flatMap((id) => byId.get(id) ?? []));
+  }
+
+  private writeAssignments(
+    rows: NewAssignment[],
+    ids: string[],
+    envelope?: ExposureEnvelope,
+  ): Promise<StoredAssignment[]> {
     const subjectIds = (kind: NewAssignment["subject"]["kind"]) =>
       rows.map((row) => (row.subject.kind === kind ? row.subject.id : null));
-    const ids = rows.map(() => randomUUID());
     const exposures = rows.flatMap((row, index) =>
       row.exposure ? [{ id: ids[index], ...row.exposure }] : [],
     );
