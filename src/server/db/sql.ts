@@ -26,6 +26,12 @@ export type SqlParameter =
 
 export interface SqlRunner {
   query<Row>(statement: SqlStatement, values: readonly SqlParameter[]): Promise<Row[]>;
+  /**
+   * Runs `work` in a transaction on a connection of its own, committed when it resolves and
+   * rolled back when it throws. Only where the runner owns a pool (PostgreSQL): an embedded
+   * database has one connection, which a transaction held open would take from everyone else.
+   */
+  transaction?<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T>;
 }
 
 const TIMESTAMP_OID = 1114;
@@ -46,17 +52,47 @@ function toDriver(value: SqlParameter): unknown {
   return value instanceof Date ? value.toISOString() : value;
 }
 
-/** Statements on a pg pool, prepared under their names. */
+/** Statements on a pg pool or on one of its connections, prepared under their names. */
+function queryOn(target: pg.Pool | pg.PoolClient): SqlRunner["query"] {
+  return async <Row>(statement: SqlStatement, values: readonly SqlParameter[]) => {
+    const result = await target.query({
+      name: statement.name,
+      text: statement.text,
+      values: values.map(toDriver),
+      types,
+    });
+    return result.rows as Row[];
+  };
+}
+
+/** Statements on a pg pool; a transaction takes a connection from it for its duration. */
 export function poolRunner(pool: pg.Pool): SqlRunner {
   return {
-    async query<Row>(statement: SqlStatement, values: readonly SqlParameter[]) {
-      const result = await pool.query({
-        name: statement.name,
-        text: statement.text,
-        values: values.map(toDriver),
-        types,
-      });
-      return result.rows as Row[];
+    query: queryOn(pool),
+    async transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      // Held while the work waits on something else (a delivery, say), the connection can fail
+      // with no query of ours running: its error must end this transaction, not the process.
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      client.on("error", onError);
+      try {
+        await client.query("BEGIN");
+        const result = await work({ query: queryOn(client) });
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        // A connection that cannot even roll back is not given back to the pool.
+        await client.query("ROLLBACK").catch((rollback: Error) => {
+          broken = rollback;
+        });
+        throw error;
+      } finally {
+        client.removeListener("error", onError);
+        client.release(broken);
+      }
     },
   };
 }

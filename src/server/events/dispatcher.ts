@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@/generated/prisma/client";
 import { logger } from "../logger";
-import { type OutboxEvent, OutboxStore } from "./outbox";
+import { type BatchSettlement, type OutboxEvent, OutboxStore } from "./outbox";
 
 /** Somewhere events go. `deliver` resolves when the destination accepted the whole batch. */
 export interface Destination {
@@ -11,11 +11,15 @@ export interface Destination {
 export type DispatcherOptions = {
   batchSize?: number;
   /**
-   * Batches in flight at once. Claims never overlap (SKIP LOCKED and leases), so a second loop
-   * claims and marks in the database while the first waits on a destination.
+   * Batches in flight at once. Claims never overlap (SKIP LOCKED), so a second loop claims and
+   * marks in the database while the first waits on a destination. On PostgreSQL each batch in
+   * flight holds a pooled connection (its transaction) until it is settled.
    */
   concurrency?: number;
-  /** How long a claimed batch stays reserved for this dispatcher. */
+  /**
+   * How long a claimed batch stays reserved for this dispatcher on an embedded database (PGlite),
+   * whose claims are leases; on PostgreSQL the batch is locked for as long as its delivery lasts.
+   */
   leaseMs?: number;
   maxAttempts?: number;
   baseDelayMs?: number;
@@ -36,7 +40,7 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 
 /**
  * Delivers the outbox in batches (up to 100 events, two in flight, at least every second while
- * busy). Safe with several dispatchers on one database (claims use SKIP LOCKED and leases);
+ * busy). Safe with several dispatchers on one database (see OutboxStore: locked or leased claims);
  * delivery is at least once and made idempotent downstream by each event's uuid. Stopping
  * finishes the batches in flight.
  */
@@ -72,8 +76,12 @@ export class EventDispatcher {
 
   /** Claims one batch and delivers it to every destination. */
   async dispatchOnce(): Promise<DispatchResult> {
-    const { batchSize, leaseMs, maxAttempts, baseDelayMs, maxDelayMs, now, random } = this.options;
-    const batch = await this.store.claim(batchSize, now(), leaseMs);
+    const { batchSize, leaseMs, now } = this.options;
+    return this.store.withBatch(batchSize, now(), leaseMs, (batch, settle) => this.deliver(batch, settle));
+  }
+
+  private async deliver(batch: OutboxEvent[], settle: BatchSettlement): Promise<DispatchResult> {
+    const { maxAttempts, baseDelayMs, maxDelayMs, now, random } = this.options;
     if (!batch.length) return { claimed: 0, delivered: 0, retried: 0, dead: 0 };
     try {
       for (const destination of this.destinations) await destination.deliver(batch);
@@ -84,12 +92,12 @@ export class EventDispatcher {
         dead: event.attempts >= maxAttempts,
         retryAt: new Date(now().getTime() + backoffDelay(event.attempts, baseDelayMs, maxDelayMs, random)),
       }));
-      await this.store.markFailed(failures, message);
+      await settle.failed(failures, message);
       const dead = failures.filter((failure) => failure.dead).length;
       logger.warn("event delivery failed; will retry", { events: batch.length, dead, error: message });
       return { claimed: batch.length, delivered: 0, retried: batch.length - dead, dead };
     }
-    await this.store.markDelivered(
+    await settle.delivered(
       batch.map((event) => event.id),
       now(),
     );

@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@/generated/prisma/client";
-import { type SqlRunner, type SqlStatement, sqlFor } from "../db/sql";
+import { type SqlParameter, type SqlRunner, type SqlStatement, sqlFor } from "../db/sql";
 
 /** One event as the dispatcher hands it to destinations. */
 export type OutboxEvent = {
@@ -23,42 +23,75 @@ export type OutboxEvent = {
 
 type Row = Omit<OutboxEvent, "properties"> & { properties: unknown };
 
+/** What a destination receives of an event, besides its attempt number. */
+const EVENT_COLUMNS = `"id", "name", "occurredAt", "userId", "teamId", "visitorId", "experimentSlug", "variant",
+  "phase", "properties", "correlationId", "source"::text AS "source", "schemaVersion", "idempotencyKey",
+  "consent"::text AS "consent"`;
+
 /**
- * Takes the due events in (nextAttemptAt, occurredAt) order, which the outbox index hands over
- * directly: a claim reads one batch of entries however long the backlog is.
+ * The due events, oldest schedule first, which the outbox index (pending events only) hands over
+ * in that order: a claim reads one batch of entries however long the backlog is.
  */
-const CLAIM: SqlStatement = {
-  name: "verdict_outbox_claim",
-  text: `UPDATE "Event" SET "attempts" = "attempts" + 1, "nextAttemptAt" = $1::timestamp(3)
-    WHERE "id" IN (
-      SELECT "id" FROM "Event"
-      WHERE "deliveryStatus" = 'PENDING' AND "nextAttemptAt" <= $2::timestamp(3)
-      ORDER BY "nextAttemptAt", "occurredAt"
-      LIMIT $3
-      FOR UPDATE SKIP LOCKED
-    )
-    RETURNING "id", "name", "occurredAt", "userId", "teamId", "visitorId", "experimentSlug", "variant",
-      "phase", "properties", "correlationId", "source"::text AS "source", "schemaVersion",
-      "idempotencyKey", "consent"::text AS "consent", "attempts"`,
+const DUE = `FROM "Event" WHERE "deliveryStatus" = 'PENDING' AND "nextAttemptAt" <= $1::timestamp(3)
+  ORDER BY "nextAttemptAt", "occurredAt" LIMIT $2`;
+
+/**
+ * PostgreSQL: the batch stays locked by the dispatcher's open transaction, and nothing is written
+ * until it is settled. The attempt is counted as it is settled.
+ */
+const LOCK: SqlStatement = {
+  name: "verdict_outbox_lock",
+  text: `SELECT ${EVENT_COLUMNS}, "attempts" + 1 AS "attempts" ${DUE} FOR UPDATE SKIP LOCKED`,
+};
+
+/**
+ * An embedded database (one connection, so no transaction may stay open): the claim writes a
+ * lease instead. The events become due again when it runs out, and the attempt is counted now.
+ */
+const LEASE: SqlStatement = {
+  name: "verdict_outbox_lease",
+  text: `UPDATE "Event" SET "attempts" = "attempts" + 1, "nextAttemptAt" = $3::timestamp(3)
+    WHERE "id" IN (SELECT "id" ${DUE} FOR UPDATE SKIP LOCKED)
+    RETURNING ${EVENT_COLUMNS}, "attempts"`,
 };
 
 /**
  * Only still-pending rows (a dispatcher whose lease ran out must not undo a successor's work). The
- * status is compared as text so the planner can only find the rows by primary key: statistics
- * taken while the outbox was empty make the status index look cheaper, and it would then walk the
- * whole backlog for every batch.
+ * status is compared as text so the planner can only find the rows by primary key.
  */
 const MARK_DELIVERED: SqlStatement = {
   name: "verdict_outbox_delivered",
-  text: `UPDATE "Event" SET "deliveryStatus" = 'DELIVERED', "deliveredAt" = $2::timestamp(3), "lastError" = NULL
+  text: `UPDATE "Event" SET "deliveryStatus" = 'DELIVERED', "deliveredAt" = $2::timestamp(3), "lastError" = NULL,
+      "attempts" = "attempts" + $3::int
     WHERE "id" = ANY($1::uuid[]) AND "deliveryStatus"::text = 'PENDING'`,
 };
 
+/** Failed events, each rescheduled for its retry or given up on (DEAD), in one statement. */
+const MARK_FAILED: SqlStatement = {
+  name: "verdict_outbox_failed",
+  text: `UPDATE "Event" AS e SET
+      "deliveryStatus" = CASE WHEN f."dead" THEN 'DEAD'::"DeliveryStatus" ELSE e."deliveryStatus" END,
+      "nextAttemptAt" = CASE WHEN f."dead" THEN e."nextAttemptAt" ELSE f."retryAt" END,
+      "lastError" = $4, "attempts" = e."attempts" + $5::int
+    FROM unnest($1::uuid[], $2::boolean[], $3::timestamp(3)[]) AS f("id", "dead", "retryAt")
+    WHERE e."id" = f."id" AND e."deliveryStatus"::text = 'PENDING'`,
+};
+
+export type DeliveryFailure = { id: string; dead: boolean; retryAt: Date };
+
+/** How a claimed batch ended, written in the claim's transaction where it has one. */
+export interface BatchSettlement {
+  delivered(ids: string[], at: Date): Promise<void>;
+  failed(failures: DeliveryFailure[], error: string): Promise<void>;
+}
+
 /**
- * The outbox's storage operations, in SQL where Prisma has no words for them. Claiming takes a
- * lease: the rows are locked with SKIP LOCKED (so concurrent dispatchers never take the same
- * event), their attempt count goes up and they become due again only when the lease runs out, so
- * a dispatcher that dies mid-delivery leaves them to the next one.
+ * The outbox's storage operations, in SQL where Prisma has no words for them. Concurrent
+ * dispatchers never take the same event (SKIP LOCKED), and one that dies mid-delivery leaves its
+ * batch to the others. On PostgreSQL the batch is locked by a transaction that lasts as long as
+ * the delivery: a dead dispatcher's batch is free the moment its connection closes, and an event
+ * is written once on its way out (its settlement). On an embedded database the claim writes a
+ * lease instead, and a dead dispatcher's batch waits for the lease to run out.
  */
 export class OutboxStore {
   private readonly sql: SqlRunner;
@@ -67,32 +100,19 @@ export class OutboxStore {
     this.sql = sqlFor(db);
   }
 
-  async claim(limit: number, now: Date, leaseMs: number): Promise<OutboxEvent[]> {
-    const rows = await this.sql.query<Row>(CLAIM, [new Date(now.getTime() + leaseMs), now, limit]);
-    // In place: a batch is a thousand rows, fresh from the driver.
-    for (const row of rows) row.properties ??= {};
-    return (rows as OutboxEvent[]).sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
-  }
-
-  /** One statement whatever the batch size (the ids are one array parameter). */
-  async markDelivered(ids: string[], at: Date): Promise<void> {
-    if (!ids.length) return;
-    await this.sql.query(MARK_DELIVERED, [ids, at]);
-  }
-
-  async markFailed(failures: { id: string; dead: boolean; retryAt: Date }[], error: string): Promise<void> {
-    const message = error.slice(0, 1000);
-    // Only still-pending rows: a dispatcher whose lease ran out must not undo a successor's work.
-    await this.db.$transaction(
-      failures.map((failure) =>
-        this.db.event.updateMany({
-          where: { id: failure.id, deliveryStatus: "PENDING" },
-          data: failure.dead
-            ? { deliveryStatus: "DEAD", lastError: message }
-            : { nextAttemptAt: failure.retryAt, lastError: message },
-        }),
-      ),
-    );
+  /** Claims up to `limit` due events, oldest first, for `handle` to deliver and settle. */
+  async withBatch<R>(
+    limit: number,
+    now: Date,
+    leaseMs: number,
+    handle: (batch: OutboxEvent[], settle: BatchSettlement) => Promise<R>,
+  ): Promise<R> {
+    if (this.sql.transaction)
+      return this.sql.transaction(async (sql) =>
+        handle(await claimed(sql, LOCK, [now, limit]), settlement(sql, 1)),
+      );
+    const batch = await claimed(this.sql, LEASE, [now, limit, new Date(now.getTime() + leaseMs)]);
+    return handle(batch, settlement(this.sql, 0));
   }
 
   /** Admin re-drive: dead events become due again, with a fresh attempt budget. */
@@ -109,4 +129,34 @@ export class OutboxStore {
     const groups = await this.db.event.groupBy({ by: ["deliveryStatus"], _count: { _all: true } });
     return Object.fromEntries(groups.map((group) => [group.deliveryStatus, group._count._all]));
   }
+}
+
+async function claimed(
+  sql: SqlRunner,
+  statement: SqlStatement,
+  values: SqlParameter[],
+): Promise<OutboxEvent[]> {
+  const rows = await sql.query<Row>(statement, values);
+  // In place: a batch is a thousand rows, fresh from the driver.
+  for (const row of rows) row.properties ??= {};
+  return (rows as OutboxEvent[]).sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+}
+
+/** `uncounted`: 1 where the claim left the attempt to be counted here (a lock), 0 for a lease. */
+function settlement(sql: SqlRunner, uncounted: 0 | 1): BatchSettlement {
+  return {
+    async delivered(ids, at) {
+      if (ids.length) await sql.query(MARK_DELIVERED, [ids, at, uncounted]);
+    },
+    async failed(failures, error) {
+      if (!failures.length) return;
+      await sql.query(MARK_FAILED, [
+        failures.map((failure) => failure.id),
+        failures.map((failure) => failure.dead),
+        failures.map((failure) => failure.retryAt.toISOString()),
+        error.slice(0, 1000),
+        uncounted,
+      ]);
+    },
+  };
 }
