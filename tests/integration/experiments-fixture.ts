@@ -1,6 +1,7 @@
+import { afterAll, beforeAll } from "vitest";
 import type { ExperimentConfigInput } from "@/features/experiments/core/config";
 import { createExperimentServices, type ExperimentServices } from "@/features/experiments/server/services";
-import type { TestDatabase } from "./databases";
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases";
 
 export const ADMIN = { id: null, email: "admin@test.local" };
 
@@ -16,6 +17,24 @@ export function servicesFor(
   options: Parameters<typeof createExperimentServices>[2] = {},
 ): ExperimentServices {
   return createExperimentServices(test.db, test.target, options);
+}
+
+/**
+ * A fresh database of `kind` with services on it, for the enclosing describe block: made before
+ * its first test, closed and dropped after its last. Read `test` and `services` inside the tests.
+ */
+export function freshServices(kind: DatabaseKind): { test: TestDatabase; services: ExperimentServices } {
+  const context = {} as { test: TestDatabase; services: ExperimentServices };
+  beforeAll(async () => {
+    context.test = await createTestDatabase(kind);
+    context.services = servicesFor(context.test);
+    await context.services.listening;
+  });
+  afterAll(async () => {
+    await context.services?.close();
+    await context.test?.drop();
+  });
+  return context;
 }
 
 /**

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { NewAssignment } from "@/features/experiments/server/repository";
-import type { ExperimentServices } from "@/features/experiments/server/services";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, meteredServices, servicesFor } from "./experiments-fixture";
+import { databaseKinds } from "./databases";
+import { createExperiment, freshServices, meteredServices } from "./experiments-fixture";
 
 /**
  * A busy server's requests ask the database the same questions about different subjects: those
@@ -10,22 +9,12 @@ import { createExperiment, meteredServices, servicesFor } from "./experiments-fi
  * request must get exactly the answer it would have had alone.
  */
 describe.each(databaseKinds())("statements shared by concurrent requests on %s", (kind) => {
-  let test: TestDatabase;
-  let services: ExperimentServices;
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    services = servicesFor(test);
-    await services.listening;
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
-  });
+  const context = freshServices(kind);
 
   it("reads the assignments that requests ask for in one turn together, each request getting its own", async () => {
-    const visitorTest = await createExperiment(services);
-    const otherVisitorTest = await createExperiment(services);
-    const userTest = await createExperiment(services, { scope: "user" });
+    const visitorTest = await createExperiment(context.services);
+    const otherVisitorTest = await createExperiment(context.services);
+    const userTest = await createExperiment(context.services, { scope: "user" });
     const requests = [
       { ids: { visitorId: "v-batch-1" }, slugs: [visitorTest, otherVisitorTest] },
       { ids: { visitorId: "v-batch-2" }, slugs: [visitorTest] },
@@ -37,8 +26,8 @@ describe.each(databaseKinds())("statements shared by concurrent requests on %s",
     // Every subject but the fourth is stored; one at a time, so every answer is the stored row's.
     const stored = [];
     for (const request of requests.slice(0, 3).concat(requests.slice(4)))
-      stored.push(await services.assignments.getVariants(request.ids, { slugs: request.slugs }));
-    const { services: metered, operations } = meteredServices(test, { stickyCacheEntries: 0 });
+      stored.push(await context.services.assignments.getVariants(request.ids, { slugs: request.slugs }));
+    const { services: metered, operations } = meteredServices(context.test, { stickyCacheEntries: 0 });
     try {
       await metered.catalog.getSnapshot();
       operations.length = 0;
@@ -74,8 +63,8 @@ describe.each(databaseKinds())("statements shared by concurrent requests on %s",
   });
 
   it("enrolls the new subjects of one turn with one insert, and the same subject twice only once", async () => {
-    const slug = await createExperiment(services);
-    const { services: metered, operations } = meteredServices(test, { stickyCacheEntries: 0 });
+    const slug = await createExperiment(context.services);
+    const { services: metered, operations } = meteredServices(context.test, { stickyCacheEntries: 0 });
     try {
       await metered.catalog.getSnapshot();
       operations.length = 0;
@@ -93,7 +82,7 @@ describe.each(databaseKinds())("statements shared by concurrent requests on %s",
         "sticky",
       ]);
       expect(answers[3]?.[slug]?.variant).toBe(answers[0]?.[slug]?.variant);
-      const rows = await test.db.experimentVariant.findMany({ where: { experimentSlug: slug } });
+      const rows = await context.test.db.experimentVariant.findMany({ where: { experimentSlug: slug } });
       expect(rows.map((row) => [row.visitorId, row.variant]).sort()).toEqual(
         visitors
           .slice(0, 3)
@@ -106,7 +95,7 @@ describe.each(databaseKinds())("statements shared by concurrent requests on %s",
   });
 
   it("fails only the request whose row breaks a constraint when inserts share a statement", async () => {
-    const slug = await createExperiment(services);
+    const slug = await createExperiment(context.services);
     const row = (visitorId: string, experimentSlug = slug): NewAssignment => ({
       experimentSlug,
       phase: 1,
@@ -114,7 +103,7 @@ describe.each(databaseKinds())("statements shared by concurrent requests on %s",
       subject: { kind: "visitor", id: visitorId },
       assignmentType: "DETERMINISTIC",
     });
-    const { repository } = services;
+    const { repository } = context.services;
     const [good, bad, alsoGood] = await Promise.allSettled([
       repository.insertAssignments([row("v-isolated-1")]),
       // No such experiment: the foreign key refuses the row.
@@ -124,6 +113,6 @@ describe.each(databaseKinds())("statements shared by concurrent requests on %s",
     expect(good).toMatchObject({ status: "fulfilled", value: [{ visitorId: "v-isolated-1" }] });
     expect(bad?.status).toBe("rejected");
     expect(alsoGood).toMatchObject({ status: "fulfilled", value: [{ visitorId: "v-isolated-3" }] });
-    expect(await test.db.experimentVariant.count({ where: { experimentSlug: slug } })).toBe(2);
+    expect(await context.test.db.experimentVariant.count({ where: { experimentSlug: slug } })).toBe(2);
   });
 });
