@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { PostHog } from "posthog-node";
-import { eventUuid } from "@/features/experiments/core/events";
 import type { Destination } from "./dispatcher";
+import { serverEventUuid } from "./event-uuid";
 import type { OutboxEvent } from "./outbox";
 
 /**
@@ -64,7 +64,7 @@ export class PostHogDestination implements Destination {
     try {
       for (const event of events) {
         client.capture({
-          uuid: eventUuid(event.idempotencyKey),
+          uuid: serverEventUuid(event.idempotencyKey),
           distinctId: distinctIdOf(event),
           event: event.name,
           properties: posthogProperties(event),
@@ -107,7 +107,7 @@ export class WebhookDestination implements Destination {
   private async post(events: OutboxEvent[]): Promise<void> {
     const body = JSON.stringify({
       events: events.map((event) => ({
-        uuid: eventUuid(event.idempotencyKey),
+        uuid: serverEventUuid(event.idempotencyKey),
         name: event.name,
         occurredAt: event.occurredAt.toISOString(),
         distinctId: distinctIdOf(event),

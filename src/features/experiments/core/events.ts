@@ -102,11 +102,18 @@ export function clientProperties<T extends Record<string, unknown>>(properties: 
  * so a redelivered event is the same event to PostHog and never counts twice.
  */
 export function eventUuid(idempotencyKey: string): string {
-  const hex = sha1Hex(`verdict-event:${idempotencyKey}`).slice(0, 32).split("");
-  hex[12] = "5";
-  hex[16] = ((Number.parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
-  const text = hex.join("");
-  return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20, 32)}`;
+  return uuidFromSha1Hex(sha1Hex(eventUuidSource(idempotencyKey)));
+}
+
+/** What an event's uuid is the SHA-1 of (the server hashes it with node:crypto, faster). */
+export function eventUuidSource(idempotencyKey: string): string {
+  return `verdict-event:${idempotencyKey}`;
+}
+
+/** The version-5 UUID layout over the first 128 bits of a SHA-1 digest, in lowercase hex. */
+export function uuidFromSha1Hex(hex: string): string {
+  const variant = ((Number.parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** How a consent state is stored on an event, and where the event may go because of it. */
