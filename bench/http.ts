@@ -253,7 +253,8 @@ async function main() {
 
 /**
  * The floor: `/ingest/*` with PostHog off answers 404 from its route handler without any I/O,
- * after the same proxy (visitor cookie) and App Router dispatch as `/api/trpc/*`. The repository
+ * through the same App Router dispatch as `/api/trpc/*` (neither passes proxy.ts, which sets the
+ * visitor cookie on pages). The repository
  * has no health route, and a static file or Next's own 404 page would skip (or add) work the API
  * does not.
  */
@@ -403,7 +404,7 @@ function buildResult(run: {
     ],
     notes: [
       "Run one after another, a workload could get a fast phase of the shared machine and the next one a slow one (their speed drifts by up to 2× within minutes), and the ratio would measure the machine. So the workloads take turns in short slices, each round in a rotated order, and every figure pools all of a workload's slices (latency percentiles over every answer).",
-      "The floor is `/ingest/*` with PostHog off: a route handler that answers 404 without any I/O, behind the same proxy and App Router dispatch as the API. The repository has no health route, and a static file or Next's 404 page would skip (or add) work the API does.",
+      "The floor is `/ingest/*` with PostHog off: a route handler that answers 404 without any I/O, through the same App Router dispatch as the API (neither passes proxy.ts, which sets the visitor cookie on pages). The repository has no health route, and a static file or Next's 404 page would skip (or add) work the API does.",
       "Load generator, Next.js and PostgreSQL share the machine's cores, so absolute figures depend on it; the ratios to the floor and the CPU time per request (from /proc: the app's process tree, and the database's backends) are the comparable parts.",
       "The paced runs are open-loop (bench/lib/paced.ts): a request starts every 1/rate s over at most 50 keep-alive connections, answered or not, and its latency counts from when it was due. autocannon's own `overallRate` sends each connection's share of a second back to back as the second begins, so its latencies measure a burst of a whole second's requests.",
     ],

@@ -35,3 +35,38 @@ test("a member is refused the admin pages with 403", async ({ page }) => {
   expect(response?.status()).toBe(403);
   await expect(page.getByRole("heading", { name: "403: admins only" })).toBeVisible();
 });
+
+test("a first page sets the visitor cookie; the API and build assets leave it to the page", async ({
+  playwright,
+  baseURL,
+}) => {
+  const anonymous = await playwright.request.newContext({ baseURL });
+  try {
+    const visitorCookie = (headers: { name: string; value: string }[]) =>
+      headers.filter(
+        (header) => header.name.toLowerCase() === "set-cookie" && header.value.startsWith("verdict_vid="),
+      );
+    const page = await anonymous.get("/pricing", { maxRedirects: 0 });
+    expect(page.status()).toBe(200);
+    const [set] = visitorCookie(page.headersArray());
+    expect(set?.value).toMatch(
+      /^verdict_vid=[0-9a-f-]{36}; Path=\/; Expires=.+; Max-Age=\d+; SameSite=lax$/i,
+    );
+
+    // A fresh context again: no cookie jar carrying the page's cookie along.
+    const bare = await playwright.request.newContext({ baseURL });
+    try {
+      const api = await bare.get("/api/trpc/experiments.listActiveExperiments");
+      expect(api.status()).toBe(200);
+      expect(visitorCookie(api.headersArray())).toEqual([]);
+      const relay = await bare.get("/ingest/decide");
+      expect(visitorCookie(relay.headersArray())).toEqual([]);
+      const again = await bare.get("/");
+      expect(visitorCookie(again.headersArray())).toHaveLength(1);
+    } finally {
+      await bare.dispose();
+    }
+  } finally {
+    await anonymous.dispose();
+  }
+});

@@ -157,7 +157,7 @@ describe.each(databaseKinds())("public experiments API on %s", (kind) => {
     expect(calm.status).toBe(200);
   });
 
-  it("still counts the visitorId sent when each call arrives with a fresh cookie, as proxy.ts mints them", async () => {
+  it("still counts the visitorId sent when each call arrives with a fresh cookie, as a client dropping cookies would", async () => {
     let status = 200;
     let count = 0;
     while (status === 200 && count < 310) {

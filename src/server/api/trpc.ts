@@ -27,7 +27,7 @@ export function createTRPCContext(options: CreateContextOptions) {
     experiments,
     session: options.session,
     headers: options.headers,
-    /** The visitor cookie, when well-formed (the proxy sets it on the first response). */
+    /** The visitor cookie, when well-formed (the proxy sets it on the first page's response). */
     visitorId: isVisitorId(cookieVisitor) ? cookieVisitor : null,
     consent: privacySignalRefuses(options.headers) ? ("denied" as const) : consentFromCookie(consent),
   };

@@ -15,9 +15,9 @@ import { createTRPCRouter, perIp, publicProcedure, type RateLimitRule, rateLimit
 /**
  * 300 calls a minute per visitor, counted against the visitor cookie first: a client that makes
  * up a new `visitorId` per call must not get a fresh budget each time. The id in the input is
- * counted as well when it differs, because the cookie alone cannot be trusted to be stable:
- * proxy.ts mints a new one for every request that arrives without it (servers, scripts, a
- * client dropping cookies), so for those callers the input's id is the only stable key. Both
+ * counted as well when it differs, because the cookie alone cannot be trusted to be stable: a
+ * client that drops cookies, or sends a made-up one per call, has no stable cookie, so for those
+ * callers the input's id is the only stable key. Both
  * keys share one budget namespace, so a browser whose SDK sends its cookie id pays once.
  */
 const visitorLimiter = createRateLimiter({ name: "experiments:visitor", limit: 300, windowMs: 60_000 });
