@@ -62,6 +62,46 @@ describe.each(databaseKinds())("statements shared by concurrent requests on %s",
     }
   });
 
+  it("reads single-experiment calls of one turn together, each served only from its own phase's row", async () => {
+    const slug = await createExperiment(context.services);
+    const stored = await context.services.assignments.getVariantForVisitor(slug, "v-single-stored");
+    // A row of another phase (as one restarted later would leave) is not this phase's assignment.
+    await context.services.repository.insertAssignments([
+      {
+        experimentSlug: slug,
+        phase: 7,
+        variant: "treatment",
+        subject: { kind: "visitor", id: "v-single-other-phase" },
+        assignmentType: "DETERMINISTIC",
+      },
+    ]);
+    const { services: metered, operations } = meteredServices(context.test, { stickyCacheEntries: 0 });
+    try {
+      await metered.catalog.getSnapshot();
+      operations.length = 0;
+      const [again, otherPhase, fresh, peeked] = await Promise.all([
+        metered.assignments.getVariantForVisitor(slug, "v-single-stored"),
+        metered.assignments.getVariantForVisitor(slug, "v-single-other-phase"),
+        metered.assignments.getVariantForVisitor(slug, "v-single-new"),
+        metered.assignments.peekVariant(slug, { kind: "visitor", id: "v-single-stored" }),
+      ]);
+      // One read for the four calls, one insert for the two enrolments.
+      expect(operations).toEqual(["raw.$queryRawUnsafe", "raw.$queryRawUnsafe"]);
+      expect(again).toMatchObject({ variant: stored.variant, reason: "sticky", isNewAssignment: false });
+      expect(peeked).toMatchObject({ variant: stored.variant, reason: "sticky" });
+      expect(otherPhase).toMatchObject({ reason: "assigned", isNewAssignment: true, phase: 1 });
+      expect(fresh).toMatchObject({ reason: "assigned", isNewAssignment: true, phase: 1 });
+      const phases = await context.test.db.experimentVariant.findMany({
+        where: { experimentSlug: slug, visitorId: "v-single-other-phase" },
+        select: { phase: true },
+        orderBy: { phase: "asc" },
+      });
+      expect(phases).toEqual([{ phase: 1 }, { phase: 7 }]);
+    } finally {
+      await metered.close();
+    }
+  });
+
   it("enrolls the new subjects of one turn with one insert, and the same subject twice only once", async () => {
     const slug = await createExperiment(context.services);
     const { services: metered, operations } = meteredServices(context.test, { stickyCacheEntries: 0 });

@@ -12,7 +12,7 @@ import {
   INSERT_EXPOSED_ASSIGNMENTS,
   type SubjectColumn,
 } from "./assignment-statements";
-import { type Subject, type SubjectIds, subjectColumn } from "./subjects";
+import { type Subject, type SubjectIds, servingAssignment, subjectColumn } from "./subjects";
 
 /** The only module of the feature that talks to Prisma. Returns narrow, selected shapes. */
 
@@ -62,19 +62,6 @@ const experimentSelect = {
   updatedAt: true,
 } as const;
 
-const assignmentSelect = {
-  id: true,
-  experimentSlug: true,
-  assignmentType: true,
-  phase: true,
-  variant: true,
-  userId: true,
-  teamId: true,
-  visitorId: true,
-  assignedAt: true,
-  firstExposedAt: true,
-} as const;
-
 /** The channel on which instances tell each other that an experiment changed. */
 export const EXPERIMENT_CHANGED_CHANNEL = "verdict_experiment_changed";
 
@@ -108,12 +95,13 @@ export class ExperimentRepository {
     return db.feature.findFirst({ where: { slug, type: "EXPERIMENT" }, select: experimentSelect });
   }
 
-  /** One indexed read: the subject's assignment in this phase, if any. */
-  findAssignment(slug: string, phase: number, subject: Subject): Promise<StoredAssignment | null> {
-    return this.db.experimentVariant.findFirst({
-      where: { experimentSlug: slug, phase, [subjectColumn(subject.kind)]: subject.id },
-      select: assignmentSelect,
-    });
+  /**
+   * The subject's assignment in this phase, if any: the same shared read as a request's (below),
+   * so single-experiment calls made together also go to the database as one statement.
+   */
+  async findAssignment(slug: string, phase: number, subject: Subject): Promise<StoredAssignment | null> {
+    const rows = await this.findAssignmentsForSubjects({ [subjectColumn(subject.kind)]: subject.id }, [slug]);
+    return servingAssignment(rows, slug, phase, subject) ?? null;
   }
 
   /**
