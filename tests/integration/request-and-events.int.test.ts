@@ -6,7 +6,7 @@ import type { ExperimentServices } from "@/features/experiments/server/services"
 import { createTRPCHttpHandler } from "@/server/api/http";
 import { DEMO_TEAM_ID, seedDatabase } from "@/server/seed";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, servicesFor } from "./experiments-fixture";
+import { createExperiment, meteredServices, servicesFor } from "./experiments-fixture";
 
 const visitor = (n: number) => `7d3c${String(n).padStart(4, "0")}-1111-4222-8333-444455556666`;
 
@@ -126,6 +126,56 @@ describe.each(databaseKinds())("request assignments and events on %s", (kind) =>
         variant: "control",
       }),
     ).toBe("not-enrolled");
+  });
+
+  it("writes a batch's exposures in one statement and its conversions in another; racing batches expose once", async () => {
+    const first = await createExperiment(services);
+    const second = await createExperiment(services);
+    const ids = { visitorId: visitor(30) };
+    const served = await services.assignments.getVariants(ids, { slugs: [first, second] });
+    const batch = (n: number) => [
+      { type: "exposure" as const, slug: first, variant: served[first]?.variant as string },
+      { type: "exposure" as const, slug: second, variant: served[second]?.variant as string },
+      { type: "conversion" as const, slug: first, event: "signup", idempotencyKey: `batch-key-${n}` },
+    ];
+    const common = { ids, source: "BROWSER" as const, consent: "granted" as const };
+    const metered = meteredServices(test);
+    try {
+      await metered.services.catalog.getSnapshot();
+      metered.operations.length = 0;
+      const outcomes = await Promise.all(
+        [1, 2, 3, 4].map((n) => metered.services.events.recordBatch(common, batch(n))),
+      );
+      // One read shared by the four batches (asked in one turn), then per batch one statement for
+      // its exposures and one for its conversion.
+      expect(metered.operations).toEqual(Array.from({ length: 9 }, () => "raw.$queryRawUnsafe"));
+      for (const index of [0, 1])
+        expect(outcomes.map((outcome) => outcome[index]).sort()).toEqual([
+          "duplicate",
+          "duplicate",
+          "duplicate",
+          "recorded",
+        ]);
+      expect(outcomes.map((outcome) => outcome[2])).toEqual(["recorded", "recorded", "recorded", "recorded"]);
+    } finally {
+      await metered.services.close();
+    }
+    for (const slug of [first, second]) {
+      const events = await test.db.event.findMany({
+        where: { experimentSlug: slug, name: "experiment_viewed" },
+      });
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        variant: served[slug]?.variant,
+        visitorId: visitor(30),
+        source: "BROWSER",
+      });
+      const row = await test.db.experimentVariant.findFirstOrThrow({ where: { experimentSlug: slug } });
+      expect(row.firstExposedAt).toEqual(events[0]?.receivedAt);
+    }
+    expect(
+      await test.db.event.count({ where: { experimentSlug: first, name: "experiment_conversion" } }),
+    ).toBe(4);
   });
 
   it("records conversions once per idempotency key, only listed events, without PII", async () => {

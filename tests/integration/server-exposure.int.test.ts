@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { assignmentsForRequest } from "@/features/experiments/server/request-assignments";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, servicesFor } from "./experiments-fixture";
+import { createExperiment, meteredServices, servicesFor } from "./experiments-fixture";
 
 const visitor = (n: number) => `5a1e${String(n).padStart(4, "0")}-2222-4333-8444-555566667777`;
 
@@ -97,28 +97,31 @@ describe.each(databaseKinds())("exposures recorded during server rendering on %s
   it("serves and exposes a returning subject from one read, and writes nothing once it is exposed", async () => {
     const slug = await createExperiment(services);
     await services.assignments.getVariantForVisitor(slug, visitor(7));
+    const metered = meteredServices(test);
     const render = () =>
-      assignmentsForRequest(services, {
+      assignmentsForRequest(metered.services, {
         session: null,
         visitorId: visitor(7),
         slugs: [slug],
         expose: { slugs: [slug], consent: "pending" },
       });
-    const reads = vi.spyOn(services.repository, "findAssignmentsForSubjects");
-    const transactions = vi.spyOn(services.repository.db, "$transaction");
+    const reads = vi.spyOn(metered.services.repository, "findAssignmentsForSubjects");
     try {
-      // The first page exposes: the read that serves the variant, then the stamp and its event.
+      await metered.services.catalog.getSnapshot();
+      metered.operations.length = 0;
+      // The first page exposes: the read that serves the variant, then one statement that stamps
+      // the exposure and writes its event.
       expect((await render()).assignments[slug]?.reason).toBe("sticky");
       expect(reads).toHaveBeenCalledTimes(1);
-      expect(transactions).toHaveBeenCalledTimes(1);
+      expect(metered.operations).toEqual(["raw.$queryRawUnsafe", "raw.$queryRawUnsafe"]);
       // Later pages: the read that serves them says it is exposed, and nothing else runs.
       await render();
       await render();
       expect(reads).toHaveBeenCalledTimes(3);
-      expect(transactions).toHaveBeenCalledTimes(1);
+      expect(metered.operations).toHaveLength(4);
     } finally {
       reads.mockRestore();
-      transactions.mockRestore();
+      await metered.services.close();
     }
     expect(await exposures(slug)).toHaveLength(1);
   });

@@ -13,6 +13,7 @@ import {
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
 import { type SqlRunner, type SqlStatement, sqlFor } from "@/server/db/sql";
 import type { CatalogSnapshot, ExperimentCatalog } from "./catalog";
+import { EXPOSE_EVENTS, INSERT_EVENTS } from "./event-statements";
 import type { ExperimentRepository, StoredAssignment } from "./repository";
 import { type SubjectIds, servingAssignment, subjectFor } from "./subjects";
 
@@ -34,28 +35,11 @@ type Common = {
 };
 
 /**
- * Events that share an envelope, the rows as one JSON array: the statement never changes with the
- * batch size, and the driver encodes one string instead of a value per column and row.
- */
-const INSERT_EVENTS: SqlStatement = {
-  name: "verdict_insert_events",
-  text: `INSERT INTO "Event" ("id", "name", "occurredAt", "receivedAt", "nextAttemptAt", "userId", "teamId",
-      "visitorId", "correlationId", "source", "schemaVersion", "consent", "deliveryStatus",
-      "experimentSlug", "variant", "phase", "idempotencyKey", "properties")
-    SELECT "id", "name", "occurredAt", $2::timestamp(3), $2::timestamp(3), $3::text, $4::text, $5::text, $6::text,
-      $7::"EventSource", $8::int, $9::"ConsentState", $10::"DeliveryStatus",
-      "experimentSlug", "variant", "phase", "idempotencyKey", "properties"
-    FROM jsonb_to_recordset($1::jsonb) AS row("id" uuid, "name" text, "occurredAt" timestamp(3),
-      "experimentSlug" text, "variant" text, "phase" int, "idempotencyKey" text, "properties" jsonb)
-    ON CONFLICT DO NOTHING
-    RETURNING "idempotencyKey"`,
-};
-
-/**
  * Records exposures and conversions in the event table (the outbox the dispatcher delivers from).
  * An exposure is deduplicated against the assignment itself: the first one stamps
- * `firstExposedAt` on the row and writes the event, in one transaction, so one subject yields one
- * exposure per experiment and phase however many tabs, reloads or retries send it.
+ * `firstExposedAt` on the row and writes the event, in one statement (EXPOSE_EVENTS), so one
+ * subject yields one exposure per experiment and phase however many tabs, reloads or retries
+ * send it.
  */
 export class EventRecorder {
   private readonly sql: SqlRunner;
@@ -94,8 +78,19 @@ export class EventRecorder {
   /** Stamps the first exposure on the assignment and writes its event, once per subject and phase. */
   private async exposeAssignment(
     input: Common & { slug: string; variant: string },
-    { row, experiment }: Found,
+    found: Found,
   ): Promise<RecordOutcome> {
+    const exposure = await this.exposureRow(input, found);
+    if (typeof exposure === "string") return exposure;
+    const inserted = await this.insertEvents(EXPOSE_EVENTS, this.envelope(input, new Date()), [exposure]);
+    return inserted.has(exposure.idempotencyKey) ? "recorded" : "duplicate";
+  }
+
+  /** The exposure's event, or the outcome that needs none. */
+  private async exposureRow(
+    input: { slug: string; variant: string; occurredAt?: Date },
+    { row, experiment }: Found,
+  ): Promise<ExposureRow | RecordOutcome> {
     if (row.variant !== input.variant) {
       // Shown a variant other than the one assigned (a stale cache, a forced preview leaking):
       // flag the assignment for analysis; the exposure still counts once, for the assigned variant.
@@ -105,37 +100,26 @@ export class EventRecorder {
       });
       return "variant-mismatch";
     }
-    // Exposed already, as the row just read says: the stamp below would match nothing.
+    // Exposed already, as the row just read says: the stamp would match nothing.
     if (row.firstExposedAt) return "duplicate";
-    const now = new Date();
-    const subject = subjectOf(row);
-    return this.db.$transaction(async (tx) => {
-      const stamped = await tx.experimentVariant.updateMany({
-        where: { id: row.id, firstExposedAt: null },
-        data: { firstExposedAt: now },
-      });
-      if (stamped.count === 0) return "duplicate";
-      const exposure = exposureRecord({
-        slug: input.slug,
-        phase: row.phase,
-        variant: row.variant,
-        assignmentType: row.assignmentType,
-        subjectKey: subject,
-        setPersonProperty: experiment.setPersonProperty,
-      });
-      await tx.event.create({
-        data: {
-          ...this.envelope(input, now),
-          name: EXPOSURE_EVENT,
-          experimentSlug: input.slug,
-          variant: row.variant,
-          phase: row.phase,
-          idempotencyKey: exposure.idempotencyKey,
-          properties: exposure.properties as Prisma.InputJsonObject,
-        },
-      });
-      return "recorded";
+    const exposure = exposureRecord({
+      slug: input.slug,
+      phase: row.phase,
+      variant: row.variant,
+      assignmentType: row.assignmentType,
+      subjectKey: subjectOf(row),
+      setPersonProperty: experiment.setPersonProperty,
     });
+    return {
+      assignmentId: row.id,
+      name: EXPOSURE_EVENT,
+      occurredAt: input.occurredAt,
+      experimentSlug: input.slug,
+      variant: row.variant,
+      phase: row.phase,
+      idempotencyKey: exposure.idempotencyKey,
+      properties: exposure.properties as Prisma.InputJsonObject,
+    };
   }
 
   async recordConversion(input: Common & ConversionInput): Promise<RecordOutcome> {
@@ -144,15 +128,15 @@ export class EventRecorder {
     if (!found) return "not-enrolled";
     const row = this.conversionRow(input, found);
     if (!row) return "not-a-conversion-event";
-    const inserted = await this.insertEvents(this.envelope(input, new Date()), [row]);
+    const inserted = await this.insertEvents(INSERT_EVENTS, this.envelope(input, new Date()), [row]);
     return inserted.size === 1 ? "recorded" : "duplicate";
   }
 
   /**
    * A browser batch for one request's subjects, in order, with one outcome per event: one read
-   * for the assignments of every experiment it names and one insert for all its conversions
-   * (exposures, one per subject and phase, keep their own transaction). Keys repeated within the
-   * batch count as duplicates, as they would across batches.
+   * for the assignments of every experiment it names, one statement for all its exposures and one
+   * for all its conversions. Keys repeated within the batch count as duplicates, as they would
+   * across batches (an experiment's second exposure in a batch, too).
    */
   async recordBatch(
     common: Omit<Common, "occurredAt">,
@@ -167,6 +151,7 @@ export class EventRecorder {
 
     const outcomes: RecordOutcome[] = [];
     const conversions: { index: number; row: ConversionRow }[] = [];
+    const exposures: { index: number; row: ExposureRow }[] = [];
     const keys = new Set<string>();
     const matches = new Map<string, ReturnType<typeof matchAssignment>>();
     for (const [index, event] of events.entries()) {
@@ -178,7 +163,13 @@ export class EventRecorder {
       if (found === "unknown-experiment" || !found) {
         outcomes[index] = found || "not-enrolled";
       } else if (event.type === "exposure") {
-        outcomes[index] = await this.exposeAssignment({ ...common, ...event }, found);
+        const row = await this.exposureRow(event, found);
+        if (typeof row === "string") outcomes[index] = row;
+        else if (keys.has(row.idempotencyKey)) outcomes[index] = "duplicate";
+        else {
+          keys.add(row.idempotencyKey);
+          exposures.push({ index, row });
+        }
       } else {
         const row = this.conversionRow(event, found);
         if (!row) outcomes[index] = "not-a-conversion-event";
@@ -189,12 +180,18 @@ export class EventRecorder {
         }
       }
     }
-    if (conversions.length) {
+    const envelope = this.envelope(common, new Date());
+    for (const [statement, written] of [
+      [EXPOSE_EVENTS, exposures],
+      [INSERT_EVENTS, conversions],
+    ] as const) {
+      if (!written.length) continue;
       const inserted = await this.insertEvents(
-        this.envelope(common, new Date()),
-        conversions.map(({ row }) => row),
+        statement,
+        envelope,
+        written.map(({ row }) => row),
       );
-      for (const { index, row } of conversions)
+      for (const { index, row } of written)
         outcomes[index] = inserted.has(row.idempotencyKey) ? "recorded" : "duplicate";
     }
     return outcomes;
@@ -225,10 +222,15 @@ export class EventRecorder {
   }
 
   /** Writes events that share an envelope in one statement; returns the keys it inserted. */
-  private async insertEvents(envelope: Envelope, rows: ConversionRow[]): Promise<Set<string>> {
+  private async insertEvents(
+    statement: SqlStatement,
+    envelope: Envelope,
+    rows: (ConversionRow | ExposureRow)[],
+  ): Promise<Set<string>> {
     const { receivedAt } = envelope;
     const json = JSON.stringify(
       rows.map((row) => ({
+        ...("assignmentId" in row ? { assignmentId: row.assignmentId } : {}),
         id: randomUUID(),
         name: row.name,
         occurredAt: (row.occurredAt && row.occurredAt <= receivedAt
@@ -242,7 +244,7 @@ export class EventRecorder {
         properties: row.properties,
       })),
     );
-    const inserted = await this.sql.query<{ idempotencyKey: string }>(INSERT_EVENTS, [
+    const inserted = await this.sql.query<{ idempotencyKey: string }>(statement, [
       json,
       receivedAt,
       envelope.userId,
@@ -298,6 +300,9 @@ type ConversionRow = {
   idempotencyKey: string;
   properties: Prisma.InputJsonObject;
 };
+
+/** An exposure's event, written only where it stamps its assignment's first exposure. */
+type ExposureRow = ConversionRow & { assignmentId: string };
 
 type Envelope = ReturnType<EventRecorder["envelope"]>;
 
