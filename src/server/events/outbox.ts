@@ -56,6 +56,16 @@ const LEASE: SqlStatement = {
 };
 
 /**
+ * Whether anything is due, outside a transaction: an idle dispatcher on PostgreSQL looks with this
+ * one statement (the outbox index's first entry) before it opens a transaction to lock a batch.
+ */
+const ANY_DUE: SqlStatement = {
+  name: "verdict_outbox_any_due",
+  text: `SELECT EXISTS (SELECT 1 FROM "Event" WHERE "deliveryStatus" = 'PENDING'
+    AND "nextAttemptAt" <= $1::timestamp(3)) AS "due"`,
+};
+
+/**
  * Only still-pending rows (a dispatcher whose lease ran out must not undo a successor's work). The
  * status is compared as text so the planner can only find the rows by primary key.
  */
@@ -95,6 +105,8 @@ export interface BatchSettlement {
  */
 export class OutboxStore {
   private readonly sql: SqlRunner;
+  /** The last claim came back short: the outbox was drained, so look before locking. */
+  private drained = true;
 
   constructor(private readonly db: PrismaClient) {
     this.sql = sqlFor(db);
@@ -107,12 +119,21 @@ export class OutboxStore {
     leaseMs: number,
     handle: (batch: OutboxEvent[], settle: BatchSettlement) => Promise<R>,
   ): Promise<R> {
-    if (this.sql.transaction)
-      return this.sql.transaction(async (sql) =>
-        handle(await claimed(sql, LOCK, [now, limit]), settlement(sql, 1)),
-      );
+    if (this.sql.transaction) {
+      if (this.drained && !(await this.anyDue(now))) return handle([], settlement(this.sql, 1));
+      return this.sql.transaction(async (sql) => {
+        const batch = await claimed(sql, LOCK, [now, limit]);
+        this.drained = batch.length < limit;
+        return handle(batch, settlement(sql, 1));
+      });
+    }
     const batch = await claimed(this.sql, LEASE, [now, limit, new Date(now.getTime() + leaseMs)]);
     return handle(batch, settlement(this.sql, 0));
+  }
+
+  private async anyDue(now: Date): Promise<boolean> {
+    const [row] = await this.sql.query<{ due: boolean }>(ANY_DUE, [now]);
+    return Boolean(row?.due);
   }
 
   /** Admin re-drive: dead events become due again, with a fresh attempt budget. */
