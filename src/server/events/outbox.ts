@@ -32,8 +32,8 @@ const EVENT_COLUMNS = `"id", "name", "occurredAt", "userId", "teamId", "visitorI
  * The due events, oldest schedule first, which the outbox index (pending events only) hands over
  * in that order: a claim reads one batch of entries however long the backlog is.
  */
-const DUE = `FROM "Event" WHERE "deliveryStatus" = 'PENDING' AND "nextAttemptAt" <= $1::timestamp(3)
-  ORDER BY "nextAttemptAt", "occurredAt" LIMIT $2`;
+const DUE_NOW = `"Event" WHERE "deliveryStatus" = 'PENDING' AND "nextAttemptAt" <= $1::timestamp(3)`;
+const DUE = `FROM ${DUE_NOW} ORDER BY "nextAttemptAt", "occurredAt" LIMIT $2`;
 
 /**
  * PostgreSQL: the batch stays locked by the dispatcher's open transaction, and nothing is written
@@ -61,8 +61,7 @@ const LEASE: SqlStatement = {
  */
 const ANY_DUE: SqlStatement = {
   name: "verdict_outbox_any_due",
-  text: `SELECT EXISTS (SELECT 1 FROM "Event" WHERE "deliveryStatus" = 'PENDING'
-    AND "nextAttemptAt" <= $1::timestamp(3)) AS "due"`,
+  text: `SELECT EXISTS (SELECT 1 FROM ${DUE_NOW}) AS "due"`,
 };
 
 /**

@@ -17,8 +17,8 @@ import { createTRPCRouter, perIp, publicProcedure, type RateLimitRule, rateLimit
  * up a new `visitorId` per call must not get a fresh budget each time. The id in the input is
  * counted as well when it differs, because the cookie alone cannot be trusted to be stable: a
  * client that drops cookies, or sends a made-up one per call, has no stable cookie, so for those
- * callers the input's id is the only stable key. Both
- * keys share one budget namespace, so a browser whose SDK sends its cookie id pays once.
+ * callers the input's id is the only stable key. Both keys share one budget namespace, so a
+ * browser whose SDK sends its cookie id pays once.
  */
 const visitorLimiter = createRateLimiter({ name: "experiments:visitor", limit: 300, windowMs: 60_000 });
 const inputVisitorId = (input: unknown): string | null => {
