@@ -202,6 +202,14 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
       // Then its process dies: the connection closes and the transaction with it.
       await test.db.$queryRaw`select pg_terminate_backend(pid) from pg_stat_activity
         where datname = current_database() and state = 'idle in transaction'`;
+      // Termination is a signal: the backend (and its locks) go a moment later.
+      await expect
+        .poll(async () => {
+          const [row] = await test.db.$queryRaw<{ held: number }[]>`select count(*)::int as held
+            from pg_stat_activity where datname = current_database() and state = 'idle in transaction'`;
+          return row?.held;
+        })
+        .toBe(0);
     } else {
       // The first dispatcher is gone (its request never completes); its lease runs out.
       clock.advance(6_000);
