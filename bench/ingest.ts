@@ -4,6 +4,7 @@
 //
 //   flock /tmp/e2e.lock npx tsx bench/ingest.ts [--duration 60] [--connections 20] [--batch 50]
 //                                               [--pool 2000] [--in-app | --worker] [--worker-concurrency 4]
+//                                               [--claim 1000]
 //
 // By default it runs twice, each time on a fresh database: with the dispatcher inside the server,
 // then as `npm run events:dispatch` beside a server with EVENTS_DISPATCHER off (what
@@ -12,6 +13,7 @@
 import type autocannon from "autocannon";
 import { parseExperimentConfig } from "@/features/experiments/core/config";
 import { eventUuid } from "@/features/experiments/core/events";
+import { parseEnv } from "@/server/env";
 import { preassignVisitors, visitorCookie } from "./lib/api";
 import { CaptureProcess } from "./lib/capture-process";
 import { cpuMeter, postgresCpuSeconds, treeCpuSeconds } from "./lib/cpu";
@@ -38,6 +40,10 @@ const batchSize = numberOption("batch", 50);
 const poolSize = numberOption("pool", 2_000);
 /** EVENTS_DISPATCH_CONCURRENCY of the separate worker (the server's dispatcher keeps its default). */
 const workerConcurrency = numberOption("worker-concurrency", 4);
+/** The app's own defaults, for the in-app dispatcher's concurrency and every claim's size. */
+const defaults = parseEnv({});
+/** EVENTS_DISPATCH_BATCH_SIZE of both placements. */
+const claimSize = numberOption("claim", defaults.EVENTS_DISPATCH_BATCH_SIZE);
 const appDir = stringOption("app-dir") ?? process.cwd();
 /** Every key of this run starts with it, so the checks count only this run's events. */
 const RUN_TAG = `bench-${process.pid}`;
@@ -188,6 +194,7 @@ async function runScenario(dispatcher: Dispatcher): Promise<IngestRun> {
       POSTHOG_HOST: capture.url,
       RATE_LIMIT_ASSIGNMENTS_PER_MINUTE: BENCH_RATE_LIMIT,
       RATE_LIMIT_EVENTS_PER_MINUTE: BENCH_RATE_LIMIT,
+      EVENTS_DISPATCH_BATCH_SIZE: String(claimSize),
       ...(separateWorker ? { EVENTS_DISPATCH_CONCURRENCY: String(workerConcurrency) } : {}),
     };
     const server = await startApp({ port: PORT, databaseUrl: database.url, appDir, env });
@@ -227,7 +234,8 @@ async function runScenario(dispatcher: Dispatcher): Promise<IngestRun> {
       batchSize,
       poolSize,
       dispatcher,
-      dispatchConcurrency: separateWorker ? workerConcurrency : 2,
+      dispatchConcurrency: separateWorker ? workerConcurrency : defaults.EVENTS_DISPATCH_CONCURRENCY,
+      claimSize,
       target,
       load,
       sent: tally.sent,

@@ -17,6 +17,7 @@ await runCli(async () => {
   const dispatcher = new EventDispatcher(getDb(), destinations, {
     leaseMs: env.EVENTS_LEASE_SECONDS * 1000,
     concurrency: env.EVENTS_DISPATCH_CONCURRENCY,
+    batchSize: env.EVENTS_DISPATCH_BATCH_SIZE,
   });
   console.log(`• Dispatching events to ${destinations.map((destination) => destination.name).join(", ")}`);
   dispatcher.start();

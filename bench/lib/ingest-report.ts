@@ -11,6 +11,8 @@ export type IngestRun = {
   dispatcher: "in-app" | "worker";
   /** EVENTS_DISPATCH_CONCURRENCY: batches the dispatcher has in flight at once. */
   dispatchConcurrency: number;
+  /** EVENTS_DISPATCH_BATCH_SIZE: events one claim takes and delivers. */
+  claimSize: number;
   target: { slug: string; event: string };
   load: LoadSummary;
   sent: number;
@@ -97,6 +99,7 @@ export function ingestResult(runs: IngestRun[]): BenchResult {
     columns: ["Measure", ...runs.map((run) => PLACEMENT[run.dispatcher])],
     rows: [
       row("Batches in flight per dispatcher", (m) => m.run.dispatchConcurrency),
+      row("Events per claimed batch (at most)", (m) => m.run.claimSize),
       row("Requests per second (batches)", (m) => Math.round(m.run.load.requestsPerSecond)),
       row("Request latency p50 / p99 (ms)", (m) => `${m.run.load.p50Ms} / ${m.run.load.p99Ms}`),
       row("Events sent", (m) => m.run.sent),
@@ -172,7 +175,7 @@ export function ingestResult(runs: IngestRun[]): BenchResult {
       "Accepted means the API answered `recorded`: the event is committed to the outbox. Delivered means the capture server received its uuid (PostHog deduplicates by uuid).",
       "Load generator, server, dispatcher, capture server and PostgreSQL share the machine's cores. The capture server runs in a process of its own (as PostHog is a server of its own): inside the load generator's process it answered deliveries only between autocannon's callbacks.",
       `The ceiling row divides the machine's ${cores} cores by the CPU one event costs the server, the dispatcher and PostgreSQL together (the load generator and the capture server not counted): no placement of the work can sustain more here, so a target above it needs cheaper events or more cores, which is what docs/DEPLOYMENT.md's scaling section is about.`,
-      "With the dispatcher inside the server, delivery during the load is slow because it shares the server's one event loop with the requests: every await of a batch waits behind queued requests, so the outbox mostly drains after the load. As a worker it has an event loop of its own, which is what docs/DEPLOYMENT.md advises for high volume.",
+      `With the dispatcher inside the server, every await of a batch (its claim, its delivery, its settlement) waits behind the requests queued on the server's one event loop, so what it delivers depends on how many events each await carries: claims of up to ${first.claimSize.toLocaleString("en")} (\`EVENTS_DISPATCH_BATCH_SIZE\`; with 100 it delivered about a sixth as much per second). As a worker it has an event loop of its own, which is what docs/DEPLOYMENT.md advises for high volume.`,
     ],
   };
 }

@@ -77,6 +77,8 @@ export const envSchema = z.object({
   EVENTS_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** Batches one dispatcher has in flight at once; a worker of its own can afford more. */
   EVENTS_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(2),
+  /** Events one claim takes, delivers (one PostHog request) and settles (one statement). */
+  EVENTS_DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   /** Shared secret of the order webhook (Shopify's X-Shopify-Hmac-Sha256). */
   ORDER_WEBHOOK_SECRET: optionalString,
   /** GitHub OAuth app; the "Continue with GitHub" button appears when both are set. */

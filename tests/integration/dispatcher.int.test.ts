@@ -245,13 +245,26 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
     expect(posthog.uuidCounts().size).toBe(500);
   });
 
-  it("claims at most 100 events per batch unless told otherwise", async () => {
-    await writeEvents(test.db, 250);
+  it("claims at most 1,000 events per batch unless told otherwise, each claim one PostHog request", async () => {
+    await writeEvents(test.db, 2_500);
     const dispatcher = new EventDispatcher(test.db, [destination()]);
-    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 100, delivered: 100 });
-    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 100, delivered: 100 });
-    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 50, delivered: 50 });
-    expect(posthog.batches.map((batch) => batch.length)).toEqual([100, 100, 50]);
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 1_000, delivered: 1_000 });
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 1_000, delivered: 1_000 });
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 500, delivered: 500 });
+    expect(posthog.batches.map((batch) => batch.length)).toEqual([1_000, 1_000, 500]);
+    expect(posthog.uuidCounts().size).toBe(2_500);
+  });
+
+  it("a claim larger than posthog-node's default queue loses no event, and one PostHog finds too large is split", async () => {
+    // posthog-node's queue holds 1,000 events by default and drops the oldest past that.
+    await writeEvents(test.db, 1_500);
+    posthog.maxEventsPerRequest = 400;
+    const dispatcher = new EventDispatcher(test.db, [destination()], { batchSize: 5_000 });
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 1_500, delivered: 1_500 });
+    // 1,500 and then 750 were refused (413); four requests of 375 went through.
+    expect(posthog.batches.map((batch) => batch.length)).toEqual([375, 375, 375, 375]);
+    expect(posthog.uuidCounts().size).toBe(1_500);
+    expect(await test.db.event.count({ where: { deliveryStatus: "DELIVERED" } })).toBe(1_500);
   });
 
   it("an idle dispatcher costs one statement a look, and locks in a transaction only what is due", async () => {
@@ -272,7 +285,7 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
       return query(statement, values);
     };
     try {
-      const dispatcher = new EventDispatcher(test.db, [destination()]);
+      const dispatcher = new EventDispatcher(test.db, [destination()], { batchSize: 100 });
       const claims = async (times: number) => {
         const claimed = [];
         for (let index = 0; index < times; index += 1)

@@ -12,12 +12,14 @@ export type CapturedEvent = {
 
 /**
  * A real HTTP server on loopback standing in for PostHog's capture API (`POST /batch/`). It
- * records every accepted batch, and can be told to fail (HTTP 503) or to stall (hold requests
- * without answering, as a hung network would).
+ * records every accepted batch, and can be told to fail (HTTP 503), to stall (hold requests
+ * without answering, as a hung network would) or to refuse large batches (HTTP 413).
  */
 export class FakePostHog {
   readonly batches: CapturedEvent[][] = [];
   mode: "ok" | "fail" | "stall" = "ok";
+  /** Larger batches are refused with 413, as PostHog refuses a body over its size limit. */
+  maxEventsPerRequest = Number.POSITIVE_INFINITY;
   requests = 0;
   private readonly stalled: ServerResponse[] = [];
   private server: Server | null = null;
@@ -72,6 +74,10 @@ export class FakePostHog {
     const body = JSON.parse(text) as { api_key: string; batch: CapturedEvent[] };
     if (!body.api_key) {
       response.writeHead(401).end();
+      return;
+    }
+    if (body.batch.length > this.maxEventsPerRequest) {
+      response.writeHead(413, { "content-type": "application/json" }).end('{"error":"too large"}');
       return;
     }
     this.batches.push(body.batch);

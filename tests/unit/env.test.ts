@@ -32,13 +32,14 @@ function problemsOf(source: Record<string, string>): string[] {
 }
 
 describe("parseEnv", () => {
-  it("takes the dispatcher's batches in flight from 1 to 8, 2 by default", () => {
-    expect(parseEnv({}).EVENTS_DISPATCH_CONCURRENCY).toBe(2);
-    expect(parseEnv({ EVENTS_DISPATCH_CONCURRENCY: "4" }).EVENTS_DISPATCH_CONCURRENCY).toBe(4);
-    for (const bad of ["0", "9", "2.5", "many"])
-      expect(problemsOf({ EVENTS_DISPATCH_CONCURRENCY: bad }).join(" ")).toContain(
-        "EVENTS_DISPATCH_CONCURRENCY",
-      );
+  it.each([
+    // The dispatcher's batches in flight, and the events each one claims.
+    { key: "EVENTS_DISPATCH_CONCURRENCY", byDefault: 2, good: "4", bad: ["0", "9", "2.5", "many"] },
+    { key: "EVENTS_DISPATCH_BATCH_SIZE", byDefault: 1000, good: "250", bad: ["0", "5001", "12.5", "lots"] },
+  ] as const)("takes $key within its bounds, $byDefault by default", ({ key, byDefault, good, bad }) => {
+    expect(parseEnv({})[key]).toBe(byDefault);
+    expect(parseEnv({ [key]: good })[key]).toBe(Number(good));
+    for (const value of bad) expect(problemsOf({ [key]: value }).join(" ")).toContain(key);
   });
 
   it("runs on the embedded default with no variables at all", () => {

@@ -44,7 +44,10 @@ export function posthogProperties(event: OutboxEvent): Record<string, unknown> {
 /**
  * Delivers through posthog-node. A fresh client per batch, with its own retries off: the outbox
  * owns retrying, and a client's internal queue must not resend a batch the outbox already
- * rescheduled. `flush()` rejects when PostHog refuses or cannot be reached.
+ * rescheduled. `flush()` rejects when PostHog refuses or cannot be reached. The client's queue
+ * holds the whole batch (it would drop the oldest events past `maxQueueSize`), and nothing is sent
+ * before `flush()` (whose rejection is the batch's failure), so the batch goes in one request;
+ * posthog-node splits it in halves itself when PostHog answers 413 (too large).
  */
 export class PostHogDestination implements Destination {
   readonly name = "posthog";
@@ -55,10 +58,11 @@ export class PostHogDestination implements Destination {
     const client = new PostHog(this.config.apiKey, {
       host: this.config.host,
       flushAt: events.length + 1,
+      maxQueueSize: events.length + 1,
+      maxBatchSize: events.length + 1,
       flushInterval: 0,
       fetchRetryCount: 0,
       requestTimeout: this.config.timeoutMs ?? 10_000,
-      maxBatchSize: 100,
       disableGeoip: true,
     });
     try {

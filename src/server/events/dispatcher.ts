@@ -39,7 +39,7 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 }
 
 /**
- * Delivers the outbox in batches (up to 100 events, two in flight, at least every second while
+ * Delivers the outbox in batches (up to 1,000 events, two in flight, at least every second while
  * busy). Safe with several dispatchers on one database (see OutboxStore: locked or leased claims);
  * delivery is at least once and made idempotent downstream by each event's uuid. Stopping
  * finishes the batches in flight.
@@ -58,10 +58,13 @@ export class EventDispatcher {
   ) {
     this.store = new OutboxStore(db);
     this.options = {
-      // What posthog-node sends in one request (its maxBatchSize), and what a webhook receiver
-      // gets per POST: one claimed batch is one request to each destination, and a failure
-      // reschedules no more events than that request carried.
-      batchSize: 100,
+      // A claim's own costs (a transaction, two statements, a PostHog client and its POST) are
+      // the same for 10 events as for 1,000, and so are the awaits, which on a server's busy event
+      // loop each wait behind the requests: in the ingest benchmark 1,000 delivered about 40%
+      // more per second than 100 as a worker, and six times as many inside the server. PostHog
+      // gets the claim in one request (posthog-node halves it on 413), a webhook in POSTs of 100;
+      // a failure reschedules the whole claim, and PostHog drops the copies already sent by uuid.
+      batchSize: 1_000,
       concurrency: 2,
       leaseMs: 60_000,
       maxAttempts: 12,

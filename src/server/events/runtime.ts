@@ -46,6 +46,7 @@ export function startInAppDispatcher(): EventDispatcher | null {
   const dispatcher = new EventDispatcher(getDb(), destinations, {
     leaseMs: env.EVENTS_LEASE_SECONDS * 1000,
     concurrency: env.EVENTS_DISPATCH_CONCURRENCY,
+    batchSize: env.EVENTS_DISPATCH_BATCH_SIZE,
   });
   dispatcher.start();
   globalForDispatcher.__verdictDispatcher = dispatcher;
