@@ -41,6 +41,11 @@ export function posthogProperties(event: OutboxEvent): Record<string, unknown> {
   return properties;
 }
 
+/** Captures between two yields to the event loop. */
+const CAPTURES_PER_TURN = 250;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Delivers through posthog-node. A fresh client per batch, with its own retries off: the outbox
  * owns retrying, and a client's internal queue must not resend a batch the outbox already
@@ -66,7 +71,12 @@ export class PostHogDestination implements Destination {
       disableGeoip: true,
     });
     try {
-      for (const event of events) {
+      for (const [index, event] of events.entries()) {
+        // A capture costs tens of microseconds, most of it in promise callbacks that would all
+        // run before the next request's I/O: a thousand in a row held a server's event loop for
+        // 20-40 ms. Requests are served between chunks; smaller chunks (100) cut the stalls a
+        // little more but, on a busy server, waited so many turns that half as much was delivered.
+        if (index > 0 && index % CAPTURES_PER_TURN === 0) await nextTurn();
         client.capture({
           uuid: serverEventUuid(event.idempotencyKey),
           distinctId: distinctIdOf(event),
