@@ -4,10 +4,11 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eventUuid } from "@/features/experiments/core/events";
 import { parseEnv } from "@/server/env";
-import { WEBHOOK_SIGNATURE_HEADER } from "@/server/events/destinations";
+import { PostHogDestination, WEBHOOK_SIGNATURE_HEADER } from "@/server/events/destinations";
 import { EventDispatcher } from "@/server/events/dispatcher";
 import { destinationsFromEnv } from "@/server/events/runtime";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
+import { FakePostHog } from "./fake-posthog";
 
 const SECRET = "webhook-destination-test-secret";
 
@@ -27,6 +28,10 @@ type Delivered = {
 class WebhookReceiver {
   readonly posts: { signature: string; events: Delivered[] }[] = [];
   refused = 0;
+  /** Signed POSTs received, accepted or not. */
+  received = 0;
+  /** The signed POSTs (1 for the first) answered 503, as a receiver briefly down would. */
+  readonly unavailableFor = new Set<number>();
   private server: Server | null = null;
 
   get url(): string {
@@ -60,6 +65,11 @@ class WebhookReceiver {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       this.refused += 1;
       response.writeHead(401).end();
+      return;
+    }
+    this.received += 1;
+    if (this.unavailableFor.has(this.received)) {
+      response.writeHead(503).end();
       return;
     }
     const body = JSON.parse(raw.toString("utf8")) as { events: Delivered[] };
@@ -139,6 +149,52 @@ describe.each(databaseKinds())("webhook destination on %s", (kind) => {
     const dispatcher = new EventDispatcher(test.db, fromEnv());
     while ((await dispatcher.dispatchOnce()).claimed > 0) {}
     expect(receiver.posts.map((post) => post.events.length)).toEqual([100, 30]);
+  });
+
+  it("a POST refused mid-batch: the POSTs before it count as delivered, only it and the rest are retried", async () => {
+    await writeEvents(250);
+    receiver.unavailableFor.add(2);
+    let later = 0;
+    const dispatcher = new EventDispatcher(test.db, fromEnv(), {
+      batchSize: 250,
+      now: () => new Date(Date.now() + later),
+    });
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 250, delivered: 100, retried: 150 });
+    expect(await test.db.event.count({ where: { deliveryStatus: "DELIVERED" } })).toBe(100);
+    const waiting = await test.db.event.findMany({ where: { deliveryStatus: "PENDING" } });
+    expect(waiting).toHaveLength(150);
+    for (const event of waiting) {
+      expect(event.attempts).toBe(1);
+      expect(event.lastError).toContain("503");
+    }
+    // The events of the first POST are not among those waiting: they are never sent again.
+    const firstPost = new Set(receiver.posts[0]?.events.map((event) => event.uuid));
+    expect(waiting.some((event) => firstPost.has(eventUuid(event.idempotencyKey)))).toBe(false);
+
+    later = 60 * 60_000;
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 150, delivered: 150 });
+    expect(receiver.posts.map((post) => post.events.length)).toEqual([100, 100, 50]);
+    expect(new Set(receiver.events.map((event) => event.uuid)).size).toBe(250);
+    expect(await test.db.event.count({ where: { deliveryStatus: "DELIVERED" } })).toBe(250);
+  });
+
+  it("with PostHog first, an event is delivered once both destinations have it", async () => {
+    await writeEvents(250);
+    receiver.unavailableFor.add(3);
+    const posthog = await new FakePostHog().start();
+    try {
+      const destinations = [
+        new PostHogDestination({ apiKey: "phc_test", host: posthog.url, timeoutMs: 2_000 }),
+        ...fromEnv(),
+      ];
+      const dispatcher = new EventDispatcher(test.db, destinations, { batchSize: 250 });
+      expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 250, delivered: 200, retried: 50 });
+      expect(posthog.events).toHaveLength(250);
+      expect(receiver.events).toHaveLength(200);
+      expect(await test.db.event.count({ where: { deliveryStatus: "DELIVERED" } })).toBe(200);
+    } finally {
+      await posthog.stop();
+    }
   });
 
   it("a receiver refusing the signature leaves the batch to be retried", async () => {

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { PostHog } from "posthog-node";
-import type { Destination } from "./dispatcher";
+import { type Destination, PartialDelivery } from "./dispatcher";
 import { serverEventUuid } from "./event-uuid";
 import type { OutboxEvent } from "./outbox";
 
@@ -104,8 +104,9 @@ export const WEBHOOK_MAX_EVENTS = 100;
 
 /**
  * A generic JSON webhook: the batch in POSTs of at most {@link WEBHOOK_MAX_EVENTS}, each signed so
- * the receiver can trust it. A failed POST fails the batch, so its earlier POSTs are sent again on
- * retry: receivers deduplicate by `uuid`, as PostHog does.
+ * the receiver can trust it. A failed POST stops the batch there: the events of the POSTs before
+ * it count as delivered, the rest are retried (receivers still deduplicate by `uuid`, as PostHog
+ * does, for a retry after a POST that was taken but not answered).
  */
 export class WebhookDestination implements Destination {
   readonly name = "webhook";
@@ -114,7 +115,12 @@ export class WebhookDestination implements Destination {
 
   async deliver(events: OutboxEvent[]): Promise<void> {
     for (let start = 0; start < events.length; start += WEBHOOK_MAX_EVENTS) {
-      await this.post(events.slice(start, start + WEBHOOK_MAX_EVENTS));
+      try {
+        await this.post(events.slice(start, start + WEBHOOK_MAX_EVENTS));
+      } catch (error) {
+        // The earlier POSTs were taken: only this one and the rest are retried.
+        throw start > 0 ? new PartialDelivery(start, error) : error;
+      }
     }
   }
 

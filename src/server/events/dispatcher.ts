@@ -2,10 +2,24 @@ import type { PrismaClient } from "@/generated/prisma/client";
 import { logger } from "../logger";
 import { type BatchSettlement, type OutboxEvent, OutboxStore } from "./outbox";
 
-/** Somewhere events go. `deliver` resolves when the destination accepted the whole batch. */
+/**
+ * Somewhere events go. `deliver` resolves when the destination accepted the whole batch; it
+ * rejects with {@link PartialDelivery} when it took the batch's first events and then failed.
+ */
 export interface Destination {
   readonly name: string;
   deliver(events: OutboxEvent[]): Promise<void>;
+}
+
+/** A destination took the first `delivered` events of a batch (in its order), then failed. */
+export class PartialDelivery extends Error {
+  constructor(
+    readonly delivered: number,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "PartialDelivery";
+  }
 }
 
 export type DispatcherOptions = {
@@ -83,28 +97,50 @@ export class EventDispatcher {
     return this.store.withBatch(batchSize, now(), leaseMs, (batch, settle) => this.deliver(batch, settle));
   }
 
+  /**
+   * Every destination gets what all those before it took: an event is delivered once every
+   * destination has it. What one took before failing (a webhook's earlier POSTs) is settled as
+   * delivered, so a claim of a thousand is not sent again whole for its one refused POST.
+   */
   private async deliver(batch: OutboxEvent[], settle: BatchSettlement): Promise<DispatchResult> {
     const { maxAttempts, baseDelayMs, maxDelayMs, now, random } = this.options;
     if (!batch.length) return { claimed: 0, delivered: 0, retried: 0, dead: 0 };
-    try {
-      for (const destination of this.destinations) await destination.deliver(batch);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const failures = batch.map((event) => ({
-        id: event.id,
-        dead: event.attempts >= maxAttempts,
-        retryAt: new Date(now().getTime() + backoffDelay(event.attempts, baseDelayMs, maxDelayMs, random)),
-      }));
-      await settle.failed(failures, message);
-      const dead = failures.filter((failure) => failure.dead).length;
-      logger.warn("event delivery failed; will retry", { events: batch.length, dead, error: message });
-      return { claimed: batch.length, delivered: 0, retried: batch.length - dead, dead };
+    let accepted = batch;
+    const failed: OutboxEvent[] = [];
+    let firstError: unknown = null;
+    for (const destination of this.destinations) {
+      if (!accepted.length) break;
+      try {
+        await destination.deliver(accepted);
+      } catch (error) {
+        const taken =
+          error instanceof PartialDelivery ? Math.max(0, Math.min(error.delivered, accepted.length)) : 0;
+        failed.push(...accepted.slice(taken));
+        accepted = accepted.slice(0, taken);
+        firstError ??= error;
+      }
     }
-    await settle.delivered(
-      batch.map((event) => event.id),
-      now(),
-    );
-    return { claimed: batch.length, delivered: batch.length, retried: 0, dead: 0 };
+    if (accepted.length)
+      await settle.delivered(
+        accepted.map((event) => event.id),
+        now(),
+      );
+    if (!failed.length) return { claimed: batch.length, delivered: accepted.length, retried: 0, dead: 0 };
+    const message = firstError instanceof Error ? firstError.message : String(firstError);
+    const failures = failed.map((event) => ({
+      id: event.id,
+      dead: event.attempts >= maxAttempts,
+      retryAt: new Date(now().getTime() + backoffDelay(event.attempts, baseDelayMs, maxDelayMs, random)),
+    }));
+    await settle.failed(failures, message);
+    const dead = failures.filter((failure) => failure.dead).length;
+    logger.warn("event delivery failed; will retry", {
+      events: failed.length,
+      delivered: accepted.length,
+      dead,
+      error: message,
+    });
+    return { claimed: batch.length, delivered: accepted.length, retried: failed.length - dead, dead };
   }
 
   /** Runs until {@link stop}: full batches back to back, otherwise a look every `idleMs`. */
