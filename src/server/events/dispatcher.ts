@@ -75,9 +75,10 @@ export class EventDispatcher {
       // A claim's own costs (a transaction, two statements, a PostHog client and its POST) are
       // the same for 10 events as for 1,000, and so are the awaits, which on a server's busy event
       // loop each wait behind the requests: in the ingest benchmark 1,000 delivered about 40%
-      // more per second than 100 as a worker, and six times as many inside the server. PostHog
+      // more per second than 100 as a worker, and five times as many inside the server. PostHog
       // gets the claim in one request (posthog-node halves it on 413), a webhook in POSTs of 100;
-      // a failure reschedules the whole claim, and PostHog drops the copies already sent by uuid.
+      // a failure reschedules what not every destination took (see deliver), and PostHog drops
+      // by uuid the copies it already had.
       batchSize: 1_000,
       concurrency: 2,
       leaseMs: 60_000,
