@@ -387,7 +387,8 @@ function buildResult(run: {
           failures(pacedReturning) + failures(pacedElsewhere) + failures(pacedNew) === 0,
         detail:
           `returning ${pacedReturning.p99Ms} ms (new to this instance ${pacedElsewhere.p99Ms} ms), new ${pacedNew.p99Ms} ms ` +
-          `(${failures(pacedReturning) + failures(pacedElsewhere) + failures(pacedNew)} failed requests); the floor paced at half its rate: ${pacedFloor.p99Ms} ms`,
+          `(${failures(pacedReturning) + failures(pacedElsewhere) + failures(pacedNew)} failed requests); the floor paced at half its rate: ${pacedFloor.p99Ms} ms; ` +
+          `the load generator itself sent its requests late by p99 ${[pacedReturning, pacedElsewhere, pacedNew, pacedFloor].map((paced) => paced.sendLagP99Ms ?? "n/a").join(" / ")} ms (returning, new to this instance, new, floor), which those latencies include`,
       },
       {
         label: `p99 under 50 ms at saturation (${connections} connections as fast as they go)`,
@@ -406,7 +407,7 @@ function buildResult(run: {
       "Run one after another, a workload could get a fast phase of the shared machine and the next one a slow one (their speed drifts by up to 2× within minutes), and the ratio would measure the machine. So the workloads take turns in short slices, each round in a rotated order, and every figure pools all of a workload's slices (latency percentiles over every answer).",
       "The floor is `/ingest/*` with PostHog off: a route handler that answers 404 without any I/O, through the same App Router dispatch as the API (neither passes proxy.ts, which sets the visitor cookie on pages). The repository has no health route, and a static file or Next's 404 page would skip (or add) work the API does.",
       "Load generator, Next.js and PostgreSQL share the machine's cores, so absolute figures depend on it; the ratios to the floor and the CPU time per request (from /proc: the app's process tree, and the database's backends) are the comparable parts.",
-      "The paced runs are open-loop (bench/lib/paced.ts): a request starts every 1/rate s over at most 50 keep-alive connections, answered or not, and its latency counts from when it was due. autocannon's own `overallRate` sends each connection's share of a second back to back as the second begins, so its latencies measure a burst of a whole second's requests.",
+      "The paced runs are open-loop (bench/lib/paced.ts): a request starts every 1/rate s over at most 50 keep-alive connections, answered or not, and its latency counts from when it was due, so a request the load generator itself sent late (its timer or event loop held up by the shared machine) counts as late too: the p99 target's detail gives that send lag. autocannon's own `overallRate` sends each connection's share of a second back to back as the second begins, so its latencies measure a burst of a whole second's requests.",
     ],
   };
 }

@@ -19,6 +19,8 @@ export type LoadSummary = {
   errorCodes?: Record<string, number>;
   non2xx: number;
   durationSeconds: number;
+  /** Paced runs: the p99 of how late the load generator sent its requests (see paced.ts). */
+  sendLagP99Ms?: number;
   /** CPU milliseconds per request of the app's processes and of its PostgreSQL backends (null: unknown). */
   appCpuMs: number | null;
   databaseCpuMs: number | null;
@@ -53,6 +55,8 @@ export type LoadOptions = {
 export type Measurement = {
   requests: number;
   latenciesMs: number[];
+  /** Paced runs only: how late each request was sent. */
+  sendLagsMs?: number[];
   /** Connection errors and timeouts. */
   errors: number;
   errorCodes?: Record<string, number>;
@@ -76,6 +80,7 @@ export function summarize(label: string, runs: Measurement[]): LoadSummary {
   const requests = total((run) => run.requests);
   const durationSeconds = total((run) => run.durationSeconds);
   const latencies = runs.flatMap((run) => run.latenciesMs);
+  const sendLags = runs.flatMap((run) => run.sendLagsMs ?? []);
   const errorCodes: Record<string, number> = {};
   for (const run of runs)
     for (const [code, count] of Object.entries(run.errorCodes ?? {}))
@@ -95,6 +100,7 @@ export function summarize(label: string, runs: Measurement[]): LoadSummary {
     ...(runs.some((run) => run.errorCodes) ? { errorCodes } : {}),
     non2xx: total((run) => run.non2xx),
     durationSeconds,
+    ...(sendLags.length ? { sendLagP99Ms: quantile(sendLags, 0.99) } : {}),
     appCpuMs: cpuMsPerRequest((run) => run.appCpuSeconds),
     databaseCpuMs: cpuMsPerRequest((run) => run.databaseCpuSeconds),
   };
@@ -164,6 +170,7 @@ async function paced(options: LoadOptions, ratePerSecond: number): Promise<Drive
   return {
     requests: result.requests,
     latenciesMs: result.latenciesMs,
+    sendLagsMs: result.sendLagsMs,
     errors: result.errors,
     errorCodes: result.errorCodes,
     non2xx: result.non2xx,

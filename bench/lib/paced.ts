@@ -21,6 +21,11 @@ export type PacedOutcome = {
   requests: number;
   durationSeconds: number;
   latenciesMs: number[];
+  /**
+   * Per request, how late the load generator itself sent it (its timer or event loop delayed by
+   * the machine): part of that request's latency, which counts from when it was due.
+   */
+  sendLagsMs: number[];
   errors: number;
   /** What the errors were (`ECONNRESET`, `timeout`, …), for the report's notes. */
   errorCodes: Record<string, number>;
@@ -56,6 +61,7 @@ export async function runPaced(options: PacedOptions): Promise<PacedOutcome> {
   const intervalMs = 1000 / options.ratePerSecond;
   const total = Math.round(options.ratePerSecond * options.durationSeconds);
   const latenciesMs: number[] = [];
+  const sendLagsMs: number[] = [];
   let errors = 0;
   const errorCodes: Record<string, number> = {};
   let non2xx = 0;
@@ -105,6 +111,7 @@ export async function runPaced(options: PacedOptions): Promise<PacedOutcome> {
     const dueAt = started + index * intervalMs;
     const wait = dueAt - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    sendLagsMs.push(Math.max(0, performance.now() - dueAt));
     inFlight.push(send(dueAt));
   }
   await Promise.all(inFlight);
@@ -113,6 +120,7 @@ export async function runPaced(options: PacedOptions): Promise<PacedOutcome> {
     requests: latenciesMs.length,
     durationSeconds: (performance.now() - started) / 1000,
     latenciesMs,
+    sendLagsMs,
     errors,
     errorCodes,
     non2xx,

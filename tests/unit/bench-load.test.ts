@@ -62,6 +62,18 @@ describe("interleaved load runs", () => {
     expect(pooled.databaseCpuMs).toBeCloseTo(1, 10);
   });
 
+  it("pools the paced slices' send lags into one p99, and has none for autocannon's runs", () => {
+    const calm = run({ requests: 100, sendLagsMs: Array.from({ length: 100 }, () => 0.2) });
+    const stalled = run({
+      requests: 100,
+      sendLagsMs: Array.from({ length: 100 }, (_, index) => (index < 5 ? 80 : 0.5)),
+    });
+    // Five late sends of 200 are above the 99th percentile's rank.
+    expect(summarize("paced", [calm, stalled]).sendLagP99Ms).toBe(80);
+    expect(summarize("paced", [calm]).sendLagP99Ms).toBe(0.2);
+    expect(summarize("saturated", [run({ requests: 100 })])).not.toHaveProperty("sendLagP99Ms");
+  });
+
   it("reports CPU as unknown when any slice could not read it", () => {
     const pooled = summarize("floor", [run({ requests: 10 }), run({ requests: 10, appCpuSeconds: null })]);
     expect(pooled.appCpuMs).toBeNull();
