@@ -19,11 +19,20 @@ export type InterleaveOptions = {
   rounds: number;
 };
 
-/** Round `round`'s order: the list rotated by `round`, so each workload takes every position once. */
+/**
+ * Round `round`'s order: a row of a balanced Latin square (Williams' design). Over as many rounds
+ * as workloads, each takes every position once and, for an even count, follows every other one
+ * exactly once. A plain rotation kept the same neighbours every round, so one workload always
+ * came after the floor and inherited the garbage collections its higher rate had built up.
+ */
 export function roundOrder<T>(items: readonly T[], round: number): T[] {
-  if (!items.length) return [];
-  const shift = round % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
+  const count = items.length;
+  if (!count) return [];
+  // First row 0, 1, n-1, 2, n-2, …; each later row adds the round to every entry.
+  const first = Array.from({ length: count }, (_, position) =>
+    position === 0 ? 0 : position % 2 === 1 ? (position + 1) / 2 : count - position / 2,
+  );
+  return first.map((index) => items[(index + round) % count] as T);
 }
 
 /** Runs the workloads in turns; the summaries come back in the order the workloads were given. */

@@ -14,16 +14,26 @@ const run = (overrides: Partial<Measurement>): Measurement => ({
 });
 
 describe("interleaved load runs", () => {
-  it("rotates the order each round, so every workload takes every position once", () => {
-    const rounds = [0, 1, 2].map((round) => roundOrder(["floor", "returning", "new"], round));
+  it("orders the rounds as a balanced Latin square: every position once, every predecessor once", () => {
+    const workloads = ["floor", "returning", "elsewhere", "new"];
+    const rounds = [0, 1, 2, 3].map((round) => roundOrder(workloads, round));
     expect(rounds).toEqual([
-      ["floor", "returning", "new"],
-      ["returning", "new", "floor"],
-      ["new", "floor", "returning"],
+      ["floor", "returning", "new", "elsewhere"],
+      ["returning", "elsewhere", "floor", "new"],
+      ["elsewhere", "new", "returning", "floor"],
+      ["new", "floor", "elsewhere", "returning"],
     ]);
-    for (let position = 0; position < 3; position += 1) {
-      expect(new Set(rounds.map((order) => order[position]))).toEqual(new Set(["floor", "returning", "new"]));
+    for (let position = 0; position < 4; position += 1) {
+      expect(new Set(rounds.map((order) => order[position]))).toEqual(new Set(workloads));
     }
+    // Within the rounds, each of the 12 ordered pairs of neighbours occurs exactly once.
+    const pairs = rounds.flatMap((order) => order.slice(1).map((item, index) => `${order[index]}>${item}`));
+    expect(pairs).toHaveLength(12);
+    expect(new Set(pairs).size).toBe(12);
+    // Odd counts still take every position once per cycle of rounds.
+    const odd = [0, 1, 2, 3, 4].map((round) => roundOrder(["a", "b", "c", "d", "e"], round));
+    for (let position = 0; position < 5; position += 1)
+      expect(new Set(odd.map((order) => order[position])).size).toBe(5);
     expect(roundOrder(["a", "b"], 5)).toEqual(["b", "a"]);
     expect(roundOrder([], 3)).toEqual([]);
   });
