@@ -4,7 +4,7 @@
 import { getDb } from "@/server/db/client";
 import { getEnv } from "@/server/env";
 import { EventDispatcher } from "@/server/events/dispatcher";
-import { destinationsFromEnv } from "@/server/events/runtime";
+import { destinationsFromEnv, dispatcherOptionsFromEnv } from "@/server/events/runtime";
 import { runCli } from "./cli";
 
 await runCli(async () => {
@@ -14,11 +14,7 @@ await runCli(async () => {
     console.log("• No destination configured (POSTHOG_API_KEY or EVENTS_WEBHOOK_URL): nothing to dispatch");
     return;
   }
-  const dispatcher = new EventDispatcher(getDb(), destinations, {
-    leaseMs: env.EVENTS_LEASE_SECONDS * 1000,
-    concurrency: env.EVENTS_DISPATCH_CONCURRENCY,
-    batchSize: env.EVENTS_DISPATCH_BATCH_SIZE,
-  });
+  const dispatcher = new EventDispatcher(getDb(), destinations, dispatcherOptionsFromEnv(env));
   console.log(`• Dispatching events to ${destinations.map((destination) => destination.name).join(", ")}`);
   dispatcher.start();
   await new Promise<void>((resolve) => {

@@ -3,7 +3,7 @@ import { databaseTargetFromEnv } from "../db/target";
 import { type Env, getEnv } from "../env";
 import { logger } from "../logger";
 import { PostHogDestination, WebhookDestination } from "./destinations";
-import { type Destination, EventDispatcher } from "./dispatcher";
+import { type Destination, type DispatcherOptions, EventDispatcher } from "./dispatcher";
 import { scheduleRollups } from "./rollups";
 
 /** The destinations the environment configures; none means events stay in the local store. */
@@ -17,6 +17,15 @@ export function destinationsFromEnv(env: Env): Destination[] {
     );
   }
   return destinations;
+}
+
+/** The dispatcher's settings from the environment: the same for the in-app and worker placements. */
+export function dispatcherOptionsFromEnv(env: Env): DispatcherOptions {
+  return {
+    leaseMs: env.EVENTS_LEASE_SECONDS * 1000,
+    concurrency: env.EVENTS_DISPATCH_CONCURRENCY,
+    batchSize: env.EVENTS_DISPATCH_BATCH_SIZE,
+  };
 }
 
 const globalForDispatcher = globalThis as typeof globalThis & {
@@ -43,11 +52,7 @@ export function startInAppDispatcher(): EventDispatcher | null {
     globalForDispatcher.__verdictDispatcher = null;
     return null;
   }
-  const dispatcher = new EventDispatcher(getDb(), destinations, {
-    leaseMs: env.EVENTS_LEASE_SECONDS * 1000,
-    concurrency: env.EVENTS_DISPATCH_CONCURRENCY,
-    batchSize: env.EVENTS_DISPATCH_BATCH_SIZE,
-  });
+  const dispatcher = new EventDispatcher(getDb(), destinations, dispatcherOptionsFromEnv(env));
   dispatcher.start();
   globalForDispatcher.__verdictDispatcher = dispatcher;
   logger.info("event dispatcher started", {
