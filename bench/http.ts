@@ -9,7 +9,10 @@
 //
 // It uses `.next` (building it first when missing): on a shared machine hold the e2e lock for the
 // whole run, as above. `--app-dir` serves another checkout's build (while developing).
+
+import { availableParallelism } from "node:os";
 import type autocannon from "autocannon";
+import { serverNodeFlags } from "@/server/node-flags";
 import {
   getVariantsPath,
   preassignVisitors,
@@ -406,6 +409,11 @@ function buildResult(run: {
     notes: [
       "Run one after another, a workload could get a fast phase of the shared machine and the next one a slow one (their speed drifts by up to 2× within minutes), and the ratio would measure the machine. So the workloads take turns in short slices, each round in another order (rows of a balanced Latin square: each workload takes every position, and follows each other one, as evenly as the rounds allow, so none always inherits the garbage collections of the one before it), and every figure pools all of a workload's slices (latency percentiles over every answer).",
       "The floor is `/ingest/*` with PostHog off: a route handler that answers 404 without any I/O, through the same App Router dispatch as the API (neither passes proxy.ts, which sets the visitor cookie on pages). The repository has no health route, and a static file or Next's 404 page would skip (or add) work the API does.",
+      `The server runs as \`npm start\` runs it, with ${
+        serverNodeFlags(availableParallelism(), process.env.NODE_OPTIONS)
+          .map((flag) => `\`${flag}\``)
+          .join(" ") || "the operator's NODE_OPTIONS"
+      } (src/server/node-flags.ts): V8's garbage-collection helper threads leave a core to the request thread. Next.js keeps most of each request's objects past the minor collections, so a major collection comes every 15-20 s at these rates; with V8's default 4 helpers on 2 cores it held requests for 80-170 ms, which is most of the tail the p99 rows show.`,
       "Load generator, Next.js and PostgreSQL share the machine's cores, so absolute figures depend on it; the ratios to the floor and the CPU time per request (from /proc: the app's process tree, and the database's backends) are the comparable parts.",
       "The paced runs are open-loop (bench/lib/paced.ts): a request starts every 1/rate s over at most 50 keep-alive connections, answered or not, and its latency counts from when it was due, so a request the load generator itself sent late (its timer or event loop held up by the shared machine) counts as late too: the p99 target's detail gives that send lag. autocannon's own `overallRate` sends each connection's share of a second back to back as the second begins, so its latencies measure a burst of a whole second's requests.",
     ],

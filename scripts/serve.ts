@@ -3,10 +3,12 @@
 // keeps `next build` and every request path free of database set-up.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { resolveAuthSecret } from "@/server/auth/secret";
 import { prepareDatabase } from "@/server/bootstrap";
 import { databaseTargetFromEnv } from "@/server/db/target";
 import { getEnv } from "@/server/env";
+import { serverNodeFlags } from "@/server/node-flags";
 import { runCli } from "./cli";
 
 const mode = process.argv[2];
@@ -29,7 +31,10 @@ await runCli(async () => {
   const port = env.PORT ?? 3000;
   console.log(`• Verdict is starting on http://localhost:${port}`);
   const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
-  const child = spawn(process.execPath, [nextBin, mode, "--port", String(port), ...process.argv.slice(3)], {
+  // Production only: the dev server's compiler wants V8's background threads.
+  const nodeFlags = mode === "start" ? serverNodeFlags(availableParallelism(), process.env.NODE_OPTIONS) : [];
+  const nextArgs = [nextBin, mode, "--port", String(port), ...process.argv.slice(3)];
+  const child = spawn(process.execPath, [...nodeFlags, ...nextArgs], {
     stdio: "inherit",
     env: {
       ...process.env,
