@@ -6,6 +6,7 @@ import { eventUuid } from "@/features/experiments/core/events";
 import type { PrismaClient } from "@/generated/prisma/client";
 import { createDatabase } from "@/server/db/client";
 import { sqlFor } from "@/server/db/sql";
+import { SPLIT_BUDGET } from "@/server/events/delivery";
 import { PostHogDestination } from "@/server/events/destinations";
 import { backoffDelay, EventDispatcher } from "@/server/events/dispatcher";
 import { stopDispatcherAndExit } from "@/server/events/runtime";
@@ -265,6 +266,77 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
     expect(posthog.batches.map((batch) => batch.length)).toEqual([375, 375, 375, 375]);
     expect(posthog.uuidCounts().size).toBe(1_500);
     expect(await test.db.event.count({ where: { deliveryStatus: "DELIVERED" } })).toBe(1_500);
+  });
+
+  it("one malformed event in a claim of 1,000: the other 999 go through once, it alone is given up on with PostHog's answer", async () => {
+    const written = await writeEvents(test.db, 1_000);
+    const bad = eventUuid(written[636]?.idempotencyKey ?? "");
+    posthog.refuses = (event) => event.uuid === bad;
+    const dispatcher = new EventDispatcher(test.db, [destination()]);
+    expect(await dispatcher.dispatchOnce()).toEqual({
+      claimed: 1_000,
+      delivered: 999,
+      retried: 0,
+      dead: 1,
+      refused: 1,
+    });
+    const counts = posthog.uuidCounts();
+    expect(counts.size).toBe(999);
+    expect(counts.has(bad)).toBe(false);
+    expect([...counts.values()].every((count) => count === 1)).toBe(true);
+    // Halving down to one event of a thousand: two requests a halving, ten halvings.
+    expect(posthog.requests).toBeLessThanOrEqual(21);
+    const dead = await test.db.event.findMany({ where: { deliveryStatus: "DEAD" } });
+    expect(dead.map((event) => event.idempotencyKey)).toEqual([written[636]?.idempotencyKey]);
+    expect(dead[0]?.attempts).toBe(1);
+    expect(dead[0]?.lastError).toContain("HTTP 400");
+    expect(dead[0]?.lastError).toContain("invalid_payload");
+    expect(await test.db.event.count({ where: { deliveryStatus: "DELIVERED" } })).toBe(999);
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ claimed: 0 });
+  });
+
+  it("a PostHog refusing every event gets a bounded number of requests a claim; the rest waits for its retry", async () => {
+    await writeEvents(test.db, 200);
+    posthog.refuses = () => true;
+    const clock = manualClock();
+    const dispatcher = new EventDispatcher(test.db, [destination()], { now: clock.now, random: () => 0.5 });
+    const first = await dispatcher.dispatchOnce();
+    expect(posthog.requests).toBeLessThanOrEqual(SPLIT_BUDGET + 1);
+    expect(first.refused).toBeGreaterThan(0);
+    expect(first).toMatchObject({ claimed: 200, delivered: 0, retried: 200 - first.refused });
+    const waiting = await test.db.event.findMany({ where: { deliveryStatus: "PENDING" } });
+    expect(waiting).toHaveLength(200 - first.refused);
+    expect(waiting.every((event) => event.attempts === 1 && event.lastError?.includes("HTTP 400"))).toBe(
+      true,
+    );
+    // PostHog takes them again (a fix on its side): what waited is delivered, once.
+    posthog.refuses = () => false;
+    clock.advance(60_000);
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ delivered: 200 - first.refused });
+    expect(posthog.uuidCounts().size).toBe(200 - first.refused);
+    expect(await test.db.event.count({ where: { deliveryStatus: "DEAD" } })).toBe(first.refused);
+  });
+
+  it("an outage while a refused claim is being split stops the splitting: nothing is lost or given up on", async () => {
+    const written = await writeEvents(test.db, 100);
+    const bad = eventUuid(written[10]?.idempotencyKey ?? "");
+    const clock = manualClock();
+    let wentAway = false;
+    posthog.refuses = (event) => {
+      // PostHog goes away after refusing the whole claim once.
+      if (event.uuid === bad && !wentAway) {
+        wentAway = true;
+        posthog.mode = "fail";
+      }
+      return event.uuid === bad;
+    };
+    const dispatcher = new EventDispatcher(test.db, [destination()], { now: clock.now, random: () => 0.5 });
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ delivered: 0, retried: 100, dead: 0 });
+    expect(posthog.requests).toBe(2);
+    posthog.mode = "ok";
+    clock.advance(60_000);
+    expect(await dispatcher.dispatchOnce()).toMatchObject({ delivered: 99, refused: 1 });
+    expect(posthog.uuidCounts().size).toBe(99);
   });
 
   it("an idle dispatcher costs one statement a look, and locks in a transaction only what is due", async () => {

@@ -13,14 +13,22 @@ export type CapturedEvent = {
 /**
  * A real HTTP server on loopback standing in for PostHog's capture API (`POST /batch/`). It
  * records every accepted batch, and can be told to fail (HTTP 503), to stall (hold requests
- * without answering, as a hung network would) or to refuse large batches (HTTP 413).
+ * without answering, as a hung network would), to refuse large batches (HTTP 413) or batches
+ * holding a malformed event (HTTP 400).
  */
 export class FakePostHog {
   readonly batches: CapturedEvent[][] = [];
   mode: "ok" | "fail" | "stall" = "ok";
   /** Larger batches are refused with 413, as PostHog refuses a body over its size limit. */
   maxEventsPerRequest = Number.POSITIVE_INFINITY;
+  /**
+   * Events PostHog finds malformed: a batch holding one is refused whole with HTTP 400 and a
+   * validation error that names no event, as PostHog's capture endpoint does.
+   */
+  refuses: (event: CapturedEvent) => boolean = () => false;
   requests = 0;
+  /** Requests refused with 400. */
+  refusals = 0;
   private readonly stalled: ServerResponse[] = [];
   private server: Server | null = null;
 
@@ -78,6 +86,15 @@ export class FakePostHog {
     }
     if (body.batch.length > this.maxEventsPerRequest) {
       response.writeHead(413, { "content-type": "application/json" }).end('{"error":"too large"}');
+      return;
+    }
+    if (body.batch.some((event) => this.refuses(event))) {
+      this.refusals += 1;
+      response
+        .writeHead(400, { "content-type": "application/json" })
+        .end(
+          '{"type":"validation_error","code":"invalid_payload","detail":"Invalid payload: event is invalid"}',
+        );
       return;
     }
     this.batches.push(body.batch);

@@ -32,6 +32,8 @@ class WebhookReceiver {
   received = 0;
   /** The signed POSTs (1 for the first) answered 503, as a receiver briefly down would. */
   readonly unavailableFor = new Set<number>();
+  /** Uuids of events this receiver cannot process: a POST holding one is answered 422. */
+  readonly malformed = new Set<string>();
   private server: Server | null = null;
 
   get url(): string {
@@ -73,6 +75,10 @@ class WebhookReceiver {
       return;
     }
     const body = JSON.parse(raw.toString("utf8")) as { events: Delivered[] };
+    if (body.events.some((event) => this.malformed.has(event.uuid))) {
+      response.writeHead(422, { "content-type": "application/json" }).end('{"error":"unprocessable event"}');
+      return;
+    }
     this.posts.push({ signature: given.toString(), events: body.events });
     response.writeHead(204).end();
   }
@@ -176,6 +182,25 @@ describe.each(databaseKinds())("webhook destination on %s", (kind) => {
     expect(receiver.posts.map((post) => post.events.length)).toEqual([100, 100, 50]);
     expect(new Set(receiver.events.map((event) => event.uuid)).size).toBe(250);
     expect(await test.db.event.count({ where: { deliveryStatus: "DELIVERED" } })).toBe(250);
+  });
+
+  it("an event the receiver cannot process (422) is given up on alone; the rest of its POST and the batch go through once", async () => {
+    const written = await writeEvents(250);
+    const bad = written[130]?.idempotencyKey ?? "";
+    receiver.malformed.add(eventUuid(bad));
+    const dispatcher = new EventDispatcher(test.db, fromEnv());
+    expect(await dispatcher.dispatchOnce()).toMatchObject({
+      claimed: 250,
+      delivered: 249,
+      refused: 1,
+      retried: 0,
+    });
+    expect(receiver.events).toHaveLength(249);
+    expect(new Set(receiver.events.map((event) => event.uuid)).size).toBe(249);
+    const dead = await test.db.event.findFirstOrThrow({ where: { deliveryStatus: "DEAD" } });
+    expect(dead.idempotencyKey).toBe(bad);
+    expect(dead.lastError).toContain("webhook answered 422");
+    expect(dead.lastError).toContain("unprocessable event");
   });
 
   it("with PostHog first, an event is delivered once both destinations have it", async () => {

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { PostHog } from "posthog-node";
-import { type Destination, PartialDelivery } from "./dispatcher";
+import { type Destination, PartialDelivery, RefusedDelivery, refusesContent } from "./delivery";
 import { serverEventUuid } from "./event-uuid";
 import type { OutboxEvent } from "./outbox";
 
@@ -85,11 +85,28 @@ export class PostHogDestination implements Destination {
           timestamp: event.occurredAt,
         });
       }
-      await client.flush();
+      await client.flush().catch(async (error: unknown) => {
+        throw await asRefusal(error);
+      });
     } finally {
       await client.shutdown(0).catch(() => {});
     }
   }
+}
+
+/**
+ * posthog-node's HTTP error (it has the status and the answer's body) as a refusal when PostHog
+ * refused the content: its answer says why (`invalid_payload` and a detail), which is what an
+ * admin needs on the event. Any other failure is passed on as it is.
+ */
+async function asRefusal(error: unknown): Promise<unknown> {
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status !== "number" || !refusesContent(status)) return error;
+  const body = await Promise.resolve((error as { text?: unknown }).text).catch(() => "");
+  const detail = typeof body === "string" && body ? `: ${body.slice(0, 500)}` : "";
+  return new RefusedDelivery(status, `PostHog refused the events (HTTP ${status})${detail}`, {
+    cause: error,
+  });
 }
 
 /** The signature header of webhook deliveries: `sha256=<hex HMAC-SHA256 of the raw body>`. */
@@ -144,7 +161,10 @@ export class WebhookDestination implements Destination {
       signal: AbortSignal.timeout(this.config.timeoutMs ?? 10_000),
     });
     // Read to the end, so the connection goes back to the pool for the next POST.
-    await response.arrayBuffer().catch(() => {});
-    if (!response.ok) throw new Error(`webhook answered ${response.status}`);
+    const answer = await response.text().catch(() => "");
+    if (response.ok) return;
+    const message = `webhook answered ${response.status}`;
+    if (!refusesContent(response.status)) throw new Error(message);
+    throw new RefusedDelivery(response.status, answer ? `${message}: ${answer.slice(0, 500)}` : message);
   }
 }

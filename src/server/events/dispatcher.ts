@@ -1,26 +1,7 @@
 import type { PrismaClient } from "@/generated/prisma/client";
 import { logger } from "../logger";
+import { type Destination, offer } from "./delivery";
 import { type BatchSettlement, type OutboxEvent, OutboxStore } from "./outbox";
-
-/**
- * Somewhere events go. `deliver` resolves when the destination accepted the whole batch; it
- * rejects with {@link PartialDelivery} when it took the batch's first events and then failed.
- */
-export interface Destination {
-  readonly name: string;
-  deliver(events: OutboxEvent[]): Promise<void>;
-}
-
-/** A destination took the first `delivered` events of a batch (in its order), then failed. */
-export class PartialDelivery extends Error {
-  constructor(
-    readonly delivered: number,
-    cause: unknown,
-  ) {
-    super(cause instanceof Error ? cause.message : String(cause), { cause });
-    this.name = "PartialDelivery";
-  }
-}
 
 export type DispatcherOptions = {
   batchSize?: number;
@@ -44,7 +25,14 @@ export type DispatcherOptions = {
   random?: () => number;
 };
 
-export type DispatchResult = { claimed: number; delivered: number; retried: number; dead: number };
+/** `dead` counts the events given up on, `refused` among them those a destination refused outright. */
+export type DispatchResult = {
+  claimed: number;
+  delivered: number;
+  retried: number;
+  dead: number;
+  refused: number;
+};
 
 /** Exponential backoff with full jitter: attempt n waits up to base·2^(n−1), capped. */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
@@ -100,34 +88,44 @@ export class EventDispatcher {
 
   /**
    * Every destination gets what all those before it took: an event is delivered once every
-   * destination has it. What one took before failing (a webhook's earlier POSTs) is settled as
-   * delivered, so a claim of a thousand is not sent again whole for its one refused POST.
+   * destination has it. What one took before failing (a webhook's earlier POSTs, the halves of a
+   * refused batch that went through) is settled as delivered, so a claim of a thousand is not
+   * sent again whole for one refused POST or one malformed event. An event a destination refused
+   * on its own is given up on at once, with the destination's answer, for an admin to look at.
    */
   private async deliver(batch: OutboxEvent[], settle: BatchSettlement): Promise<DispatchResult> {
     const { maxAttempts, baseDelayMs, maxDelayMs, now, random } = this.options;
-    if (!batch.length) return { claimed: 0, delivered: 0, retried: 0, dead: 0 };
+    if (!batch.length) return { claimed: 0, delivered: 0, retried: 0, dead: 0, refused: 0 };
     let accepted = batch;
     const failed: OutboxEvent[] = [];
+    const refused: { event: OutboxEvent; error: Error }[] = [];
     let firstError: unknown = null;
     for (const destination of this.destinations) {
       if (!accepted.length) break;
-      try {
-        await destination.deliver(accepted);
-      } catch (error) {
-        const taken =
-          error instanceof PartialDelivery ? Math.max(0, Math.min(error.delivered, accepted.length)) : 0;
-        failed.push(...accepted.slice(taken));
-        accepted = accepted.slice(0, taken);
-        firstError ??= error;
-      }
+      const outcome = await offer(destination, accepted);
+      accepted = outcome.taken;
+      failed.push(...outcome.failed);
+      refused.push(...outcome.refused);
+      if (outcome.failed.length) firstError ??= outcome.error;
     }
     if (accepted.length)
       await settle.delivered(
         accepted.map((event) => event.id),
         now(),
       );
-    if (!failed.length) return { claimed: batch.length, delivered: accepted.length, retried: 0, dead: 0 };
-    const message = firstError instanceof Error ? firstError.message : String(firstError);
+    for (const [message, events] of byMessage(refused))
+      await settle.failed(
+        events.map((event) => ({ id: event.id, dead: true, retryAt: now() })),
+        message,
+      );
+    if (refused.length)
+      logger.warn("a destination refused events; given up on them", {
+        events: refused.length,
+        error: refused[0]?.error.message,
+      });
+    const result = { claimed: batch.length, delivered: accepted.length, refused: refused.length };
+    if (!failed.length) return { ...result, retried: 0, dead: refused.length };
+    const message = messageOf(firstError);
     const failures = failed.map((event) => ({
       id: event.id,
       dead: event.attempts >= maxAttempts,
@@ -141,7 +139,7 @@ export class EventDispatcher {
       dead,
       error: message,
     });
-    return { claimed: batch.length, delivered: accepted.length, retried: failed.length - dead, dead };
+    return { ...result, retried: failed.length - dead, dead: dead + refused.length };
   }
 
   /** Runs until {@link stop}: full batches back to back, otherwise a look every `idleMs`. */
@@ -190,4 +188,17 @@ export class EventDispatcher {
       this.sleepers.add(wake);
     });
   }
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Refused events by the destination's answer: each answer is recorded on its own events. */
+function byMessage(refused: { event: OutboxEvent; error: Error }[]): Map<string, OutboxEvent[]> {
+  const groups = new Map<string, OutboxEvent[]>();
+  for (const { event, error } of refused) {
+    const group = groups.get(error.message);
+    if (group) group.push(event);
+    else groups.set(error.message, [event]);
+  }
+  return groups;
 }

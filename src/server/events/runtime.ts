@@ -2,8 +2,9 @@ import { getDb } from "../db/client";
 import { databaseTargetFromEnv } from "../db/target";
 import { type Env, getEnv } from "../env";
 import { logger } from "../logger";
+import type { Destination } from "./delivery";
 import { PostHogDestination, WebhookDestination } from "./destinations";
-import { type Destination, type DispatcherOptions, EventDispatcher } from "./dispatcher";
+import { type DispatcherOptions, EventDispatcher } from "./dispatcher";
 import { scheduleRollups } from "./rollups";
 
 /** The destinations the environment configures; none means events stay in the local store. */
