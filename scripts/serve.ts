@@ -42,8 +42,9 @@ await runCli(async () => {
       AUTH_SECRET: secret,
       NEXTAUTH_SECRET: secret,
       NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${port}`,
-      // Next.js would exit on SIGTERM at once; with this it leaves the signal to the app, which
-      // exits once the event dispatcher has finished its batch in flight (instrumentation.ts).
+      // Next.js would exit on SIGTERM without waiting for the event dispatcher; with this it leaves
+      // the signal to the app, which exits once the requests in flight are answered and the
+      // dispatcher has finished its batch in flight (instrumentation.ts).
       NEXT_MANUAL_SIG_HANDLE: "true",
     },
   });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_STICKY_CACHE_ENTRIES } from "@/features/experiments/server/sticky-cache";
+import { DISPATCH_DEFAULTS } from "./events/delivery";
 
 /**
  * The one place that reads `process.env`. Everything else asks {@link getEnv}. A wrong or missing
@@ -74,11 +75,16 @@ export const envSchema = z.object({
   /** Run the outbox dispatcher inside the app (default) or only as `npm run events:dispatch`. */
   EVENTS_DISPATCHER: z.enum(["in-app", "off"]).default("in-app"),
   /** How long a claimed batch stays reserved before another dispatcher may take it over. */
-  EVENTS_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  EVENTS_LEASE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(DISPATCH_DEFAULTS.leaseMs / 1000),
   /** Batches one dispatcher has in flight at once; a worker of its own can afford more. */
-  EVENTS_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(2),
+  EVENTS_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(DISPATCH_DEFAULTS.concurrency),
   /** Events one claim takes, delivers (one PostHog request) and settles (one statement). */
-  EVENTS_DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  EVENTS_DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(DISPATCH_DEFAULTS.batchSize),
   /** Shared secret of the order webhook (Shopify's X-Shopify-Hmac-Sha256). */
   ORDER_WEBHOOK_SECRET: optionalString,
   /** GitHub OAuth app; the "Continue with GitHub" button appears when both are set. */

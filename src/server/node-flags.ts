@@ -11,7 +11,7 @@
  * thread halved the number of requests slower than 50 ms. Leaving a core to the request thread
  * costs nothing on larger machines: from 5 cores up, the pool keeps V8's 4.
  */
-export const V8_DEFAULT_POOL_SIZE = 4;
+const V8_DEFAULT_POOL_SIZE = 4;
 
 /** Helper threads for V8's background work: one core left to the request thread, at most V8's 4. */
 export function v8PoolSizeFor(cores: number): number {

@@ -9,7 +9,7 @@ import { sqlFor } from "@/server/db/sql";
 import { SPLIT_BUDGET } from "@/server/events/delivery";
 import { PostHogDestination } from "@/server/events/destinations";
 import { backoffDelay, EventDispatcher } from "@/server/events/dispatcher";
-import { stopDispatcherAndExit } from "@/server/events/runtime";
+import { shutDownAndExit } from "@/server/events/runtime";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
 import { FakePostHog } from "./fake-posthog";
 
@@ -443,7 +443,7 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
     const { slow, dispatcher } = await dispatcherAtGate(20);
     try {
       const exits: { code: number; arrived: number }[] = [];
-      const shutdown = stopDispatcherAndExit(dispatcher, "SIGTERM", {
+      const shutdown = shutDownAndExit(dispatcher, "SIGTERM", {
         exit: (code) => exits.push({ code, arrived: posthog.events.length }),
         graceMs: 10_000,
       });
@@ -463,7 +463,7 @@ describe.each(databaseKinds())("event dispatcher on %s", (kind) => {
     try {
       const exits: number[] = [];
       const started = Date.now();
-      await stopDispatcherAndExit(dispatcher, "SIGINT", { exit: (code) => exits.push(code), graceMs: 200 });
+      await shutDownAndExit(dispatcher, "SIGINT", { exit: (code) => exits.push(code), graceMs: 200 });
       expect(exits).toEqual([130]);
       expect(Date.now() - started).toBeLessThan(5_000);
       const claimed = await test.db.event.findMany({});
@@ -502,26 +502,33 @@ describe("backoff", () => {
   });
 });
 
+/** tests/integration/shutdown-server.ts as a process, with Verdict's start-up on `test`'s database. */
+async function spawnShutdownServer(test: TestDatabase, env: Record<string, string>) {
+  const { spawn } = await import("node:child_process");
+  return spawn(process.execPath, ["--import", "tsx", "tests/integration/shutdown-server.ts"], {
+    env: {
+      ...process.env,
+      NEXT_RUNTIME: "nodejs",
+      NEXT_MANUAL_SIG_HANDLE: "true",
+      DATABASE_URL: (test.target as { url: string }).url,
+      LOG_LEVEL: "silent",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+
 describe.runIf(databaseKinds().includes("postgres"))("the server process on SIGTERM", () => {
   it("with NEXT_MANUAL_SIG_HANDLE, exits only after its dispatcher delivered the batch in flight", async () => {
-    const { spawn } = await import("node:child_process");
     const test = await createTestDatabase("postgres");
     const posthog = await new FakePostHog().start();
     const slow = await gatedPostHog(posthog);
     try {
       await writeEvents(test.db, 40);
-      const server = spawn(process.execPath, ["--import", "tsx", "tests/integration/shutdown-server.ts"], {
-        env: {
-          ...process.env,
-          NEXT_RUNTIME: "nodejs",
-          NEXT_MANUAL_SIG_HANDLE: "true",
-          DATABASE_URL: (test.target as { url: string }).url,
-          POSTHOG_API_KEY: "phc_test",
-          POSTHOG_HOST: slow.url,
-          EVENTS_DISPATCHER: "in-app",
-          LOG_LEVEL: "silent",
-        },
-        stdio: "ignore",
+      const server = await spawnShutdownServer(test, {
+        POSTHOG_API_KEY: "phc_test",
+        POSTHOG_HOST: slow.url,
+        EVENTS_DISPATCHER: "in-app",
       });
       const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
       await untilInFlight(slow, 40, 60_000);
@@ -542,6 +549,58 @@ describe.runIf(databaseKinds().includes("postgres"))("the server process on SIGT
       await test.drop();
     }
   }, 120_000);
+
+  it("with NEXT_MANUAL_SIG_HANDLE, answers the requests in flight, takes no new connection, then exits", async () => {
+    const http = await import("node:http");
+    const test = await createTestDatabase("postgres");
+    const server = await spawnShutdownServer(test, { POSTHOG_API_KEY: "", EVENTS_DISPATCHER: "off" });
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      server.once("exit", (code) => resolve({ code, at: Date.now() })),
+    );
+    const port = await new Promise<number>((resolve, reject) => {
+      let output = "";
+      server.stdout?.on("data", (chunk: Buffer) => {
+        output += chunk.toString("utf8");
+        const ready = /ready (\d+)/.exec(output);
+        if (ready) resolve(Number(ready[1]));
+      });
+      server.once("exit", () => reject(new Error(`the server exited before it was ready: ${output}`)));
+    });
+    const agent = new http.Agent({ keepAlive: true });
+    const get = (path: string, via: InstanceType<typeof http.Agent> = agent) =>
+      new Promise<{ status: number; body: string; at: number }>((resolve, reject) => {
+        http
+          .get({ host: "127.0.0.1", port, path, agent: via }, (response) => {
+            let body = "";
+            response.on("data", (chunk: Buffer) => {
+              body += chunk.toString("utf8");
+            });
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, body, at: Date.now() }));
+          })
+          .on("error", reject);
+      });
+    try {
+      // A keep-alive connection that has answered (and stays open), and a request in flight.
+      expect(await get("/first")).toMatchObject({ status: 200, body: "answered /first" });
+      const slow = get("/slow?ms=1500");
+      await sleep(300);
+      server.kill("SIGTERM");
+      await sleep(300);
+      const fresh = new http.Agent({ keepAlive: false });
+      await expect(get("/late", fresh)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+      expect(server.exitCode).toBeNull();
+      const answered = await slow;
+      expect(answered).toMatchObject({ status: 200, body: "answered /slow" });
+      const exit = await exited;
+      expect(exit.code).toBe(143);
+      // Not held by the keep-alive connections (two minutes): gone right after the last answer.
+      expect(exit.at - answered.at).toBeLessThan(1_000);
+    } finally {
+      agent.destroy();
+      if (server.exitCode === null) server.kill("SIGKILL");
+      await test.drop();
+    }
+  }, 60_000);
 });
 
 describe.runIf(databaseKinds().includes("postgres"))("npm run events:dispatch as a worker process", () => {

@@ -53,6 +53,12 @@ export function refusesContent(status: number): boolean {
  */
 export const SPLIT_BUDGET = 48;
 
+/**
+ * A dispatcher's claims unless configured otherwise: the defaults of EVENTS_DISPATCH_BATCH_SIZE,
+ * EVENTS_DISPATCH_CONCURRENCY and EVENTS_LEASE_SECONDS as well (see the dispatcher for why).
+ */
+export const DISPATCH_DEFAULTS = { batchSize: 1_000, concurrency: 2, leaseMs: 60_000 } as const;
+
 /** What became of a batch at one destination. */
 export type DeliveryOutcome = {
   /** Taken by the destination, in the batch's order. */

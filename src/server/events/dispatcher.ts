@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@/generated/prisma/client";
 import { logger } from "../logger";
-import { type Destination, offer } from "./delivery";
+import { type Destination, DISPATCH_DEFAULTS, offer } from "./delivery";
 import { type BatchSettlement, type OutboxEvent, OutboxStore } from "./outbox";
 
 export type DispatcherOptions = {
@@ -67,9 +67,7 @@ export class EventDispatcher {
       // gets the claim in one request (posthog-node halves it on 413), a webhook in POSTs of 100;
       // a failure reschedules what not every destination took (see deliver), and PostHog drops
       // by uuid the copies it already had.
-      batchSize: 1_000,
-      concurrency: 2,
-      leaseMs: 60_000,
+      ...DISPATCH_DEFAULTS,
       maxAttempts: 12,
       baseDelayMs: 1_000,
       maxDelayMs: 10 * 60_000,

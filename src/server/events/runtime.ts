@@ -1,6 +1,7 @@
 import { getDb } from "../db/client";
 import { databaseTargetFromEnv } from "../db/target";
 import { type Env, getEnv } from "../env";
+import { type DrainOutcome, drainHttpServers, watchHttpServers } from "../http-drain";
 import { logger } from "../logger";
 import type { Destination } from "./delivery";
 import { PostHogDestination, WebhookDestination } from "./destinations";
@@ -75,46 +76,66 @@ const SIGNAL_EXIT_CODES: Record<ShutdownSignal, number> = { SIGINT: 130, SIGTERM
 export const SHUTDOWN_GRACE_MS = 20_000;
 
 /**
- * Waits for the dispatcher to finish its batches in flight (at most `graceMs`), then exits with
- * the signal's status.
+ * The process's shutdown: the HTTP server stops accepting connections and answers the requests in
+ * flight while the dispatcher finishes its batches in flight, both within `graceMs`; then the
+ * process exits with the signal's status.
  */
-export async function stopDispatcherAndExit(
+export async function shutDownAndExit(
   dispatcher: Pick<EventDispatcher, "stop"> | null,
   signal: ShutdownSignal,
-  options: { exit?: (code: number) => void; graceMs?: number } = {},
+  options: {
+    exit?: (code: number) => void;
+    graceMs?: number;
+    drain?: (graceMs: number) => Promise<DrainOutcome>;
+  } = {},
 ): Promise<void> {
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  if (dispatcher) {
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      dispatcher.stop().then(
-        () => "stopped" as const,
-        (error: unknown) => {
-          logger.error("event dispatcher failed while stopping", { error: String(error) });
-          return "failed" as const;
-        },
-      ),
-      new Promise<"timed-out">((resolve) => {
-        timer = setTimeout(() => resolve("timed-out"), options.graceMs ?? SHUTDOWN_GRACE_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (outcome === "timed-out") {
-      logger.warn("event dispatcher still delivering at shutdown; its lease hands the batch to the next", {
-        signal,
-      });
-    } else if (outcome === "stopped") {
-      logger.info("event dispatcher stopped after its batch in flight", { signal });
-    }
-  }
+  const graceMs = options.graceMs ?? SHUTDOWN_GRACE_MS;
+  const drain = options.drain ?? drainHttpServers;
+  await Promise.all([
+    drain(graceMs).then((outcome) => {
+      if (outcome === "timed-out") logger.warn("HTTP requests still in flight at shutdown", { signal });
+    }),
+    stopDispatcher(dispatcher, signal, graceMs),
+  ]);
   exit(SIGNAL_EXIT_CODES[signal]);
+}
+
+async function stopDispatcher(
+  dispatcher: Pick<EventDispatcher, "stop"> | null,
+  signal: ShutdownSignal,
+  graceMs: number,
+): Promise<void> {
+  if (!dispatcher) return;
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    dispatcher.stop().then(
+      () => "stopped" as const,
+      (error: unknown) => {
+        logger.error("event dispatcher failed while stopping", { error: String(error) });
+        return "failed" as const;
+      },
+    ),
+    new Promise<"timed-out">((resolve) => {
+      timer = setTimeout(() => resolve("timed-out"), graceMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (outcome === "timed-out") {
+    logger.warn("event dispatcher still delivering at shutdown; its lease hands the batch to the next", {
+      signal,
+    });
+  } else if (outcome === "stopped") {
+    logger.info("event dispatcher stopped after its batch in flight", { signal });
+  }
 }
 
 /**
  * SIGTERM and SIGINT for the server process. Next.js exits on them by itself unless
  * NEXT_MANUAL_SIG_HANDLE is set (its documented opt-out, which `scripts/serve.ts` sets): then these
- * handlers are how the process ends, after the dispatcher's batch in flight, so install them
- * before anything that could fail. Without it, Next's exit comes first and the dispatcher is only
+ * handlers are how the process ends, after the requests and the dispatcher's batch in flight, so
+ * install them before anything that could fail (and before requests arrive: the HTTP server is
+ * found from the first). Without it, Next's exit comes first and the dispatcher is only
  * asked to stop claiming. Repeated signals are ignored: Ctrl-C reaches the server both from the
  * terminal and through the supervisor.
  */
@@ -124,12 +145,13 @@ export function handleShutdownSignals(): void {
   const state: { exiting: Promise<void> | null } = { exiting: null };
   globalForDispatcher.__verdictShutdown = state;
   const manual = Boolean(process.env.NEXT_MANUAL_SIG_HANDLE);
+  if (manual) watchHttpServers();
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.on(signal, () => {
       if (state.exiting) return;
       const dispatcher = globalForDispatcher.__verdictDispatcher ?? null;
       state.exiting = manual
-        ? stopDispatcherAndExit(dispatcher, signal)
+        ? shutDownAndExit(dispatcher, signal)
         : (dispatcher?.stop() ?? Promise.resolve()).catch(() => {});
     });
   }
