@@ -16,7 +16,8 @@ function noteServer(message: unknown): void {
   if (!server) return;
   servers.add(server);
   // Next.js serves from one server: once it is known, requests go back to costing nothing here.
-  unsubscribe(REQUEST_START, noteServer);
+  // After this publication, which would skip the next subscriber if its list shrank under it.
+  process.nextTick(() => unsubscribe(REQUEST_START, noteServer));
 }
 
 let watching = false;

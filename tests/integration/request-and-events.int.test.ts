@@ -112,11 +112,20 @@ describe.each(databaseKinds())("request assignments and events on %s", (kind) =>
     expect(row.firstExposedAt).not.toBeNull();
 
     const other = variant === "control" ? "treatment" : "control";
+    // What the row already says (here: carried over from an earlier visitor id) is kept.
+    await test.db.experimentVariant.update({
+      where: { id: row.id },
+      data: { metadata: { carriedFromVisitor: "visitor-before-sign-in" } },
+    });
     expect(await services.events.recordExposure({ ...common, slug, variant: other })).toBe(
       "variant-mismatch",
     );
     const flagged = await test.db.experimentVariant.findFirstOrThrow({ where: { experimentSlug: slug } });
-    expect(flagged.metadata).toMatchObject({ seenInOtherVariant: other });
+    expect(flagged.metadata).toEqual({
+      carriedFromVisitor: "visitor-before-sign-in",
+      seenInOtherVariant: other,
+      flaggedAt: expect.any(String),
+    });
     expect(await test.db.event.count({ where: { experimentSlug: slug, name: "experiment_viewed" } })).toBe(1);
     expect(
       await services.events.recordExposure({

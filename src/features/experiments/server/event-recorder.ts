@@ -94,10 +94,11 @@ export class EventRecorder {
     if (row.variant !== input.variant) {
       // Shown a variant other than the one assigned (a stale cache, a forced preview leaking):
       // flag the assignment for analysis; the exposure still counts once, for the assigned variant.
-      await this.db.experimentVariant.update({
-        where: { id: row.id },
-        data: { metadata: { seenInOtherVariant: input.variant, flaggedAt: new Date().toISOString() } },
-      });
+      // Added to what the row's metadata already says (a carried-over assignment's origin).
+      await this.db.$executeRaw`update "ExperimentVariant"
+        set "metadata" = (case when jsonb_typeof("metadata") = 'object' then "metadata" else '{}'::jsonb end)
+          || jsonb_build_object('seenInOtherVariant', ${input.variant}::text, 'flaggedAt', ${new Date().toISOString()}::text)
+        where "id" = ${row.id}::uuid`;
       return "variant-mismatch";
     }
     // Exposed already, as the row just read says: the stamp would match nothing.
