@@ -1,5 +1,6 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Server } from "node:http";
+import { within } from "./deadline";
 
 /**
  * Draining this process's HTTP server at shutdown. Next.js owns the server and does not hand it
@@ -52,14 +53,9 @@ export async function drainHttpServers(
   const sweep = setInterval(() => {
     for (const server of open) server.closeIdleConnections();
   }, SWEEP_MS);
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<"timed-out">((resolve) => {
-    timer = setTimeout(() => resolve("timed-out"), graceMs);
-  });
   try {
-    return await Promise.race([closed, timedOut]);
+    return await within(closed, graceMs);
   } finally {
     clearInterval(sweep);
-    clearTimeout(timer);
   }
 }

@@ -10,13 +10,16 @@ export interface Destination {
   deliver(events: OutboxEvent[]): Promise<void>;
 }
 
+/** An error's message, whatever was thrown. */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /** A destination took the first `delivered` events of a batch (in its order), then failed. */
 export class PartialDelivery extends Error {
   constructor(
     readonly delivered: number,
     cause: unknown,
   ) {
-    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    super(messageOf(cause), { cause });
     this.name = "PartialDelivery";
   }
 }

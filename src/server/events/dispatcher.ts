@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@/generated/prisma/client";
 import { logger } from "../logger";
-import { type Destination, DISPATCH_DEFAULTS, offer } from "./delivery";
+import { type DeliveryOutcome, type Destination, DISPATCH_DEFAULTS, messageOf, offer } from "./delivery";
 import { type BatchSettlement, type OutboxEvent, OutboxStore } from "./outbox";
 
 export type DispatcherOptions = {
@@ -96,7 +96,7 @@ export class EventDispatcher {
     if (!batch.length) return { claimed: 0, delivered: 0, retried: 0, dead: 0, refused: 0 };
     let accepted = batch;
     const failed: OutboxEvent[] = [];
-    const refused: { event: OutboxEvent; error: Error }[] = [];
+    const refused: DeliveryOutcome["refused"] = [];
     let firstError: unknown = null;
     for (const destination of this.destinations) {
       if (!accepted.length) break;
@@ -188,10 +188,8 @@ export class EventDispatcher {
   }
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** Refused events by the destination's answer: each answer is recorded on its own events. */
-function byMessage(refused: { event: OutboxEvent; error: Error }[]): Map<string, OutboxEvent[]> {
+function byMessage(refused: DeliveryOutcome["refused"]): Map<string, OutboxEvent[]> {
   const groups = new Map<string, OutboxEvent[]>();
   for (const { event, error } of refused) {
     const group = groups.get(error.message);

@@ -1,5 +1,6 @@
 import { getDb } from "../db/client";
 import { databaseTargetFromEnv } from "../db/target";
+import { within } from "../deadline";
 import { type Env, getEnv } from "../env";
 import { type DrainOutcome, drainHttpServers, watchHttpServers } from "../http-drain";
 import { logger } from "../logger";
@@ -107,20 +108,14 @@ async function stopDispatcher(
   graceMs: number,
 ): Promise<void> {
   if (!dispatcher) return;
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    dispatcher.stop().then(
-      () => "stopped" as const,
-      (error: unknown) => {
-        logger.error("event dispatcher failed while stopping", { error: String(error) });
-        return "failed" as const;
-      },
-    ),
-    new Promise<"timed-out">((resolve) => {
-      timer = setTimeout(() => resolve("timed-out"), graceMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  const stopped = dispatcher.stop().then(
+    () => "stopped" as const,
+    (error: unknown) => {
+      logger.error("event dispatcher failed while stopping", { error: String(error) });
+      return "failed" as const;
+    },
+  );
+  const outcome = await within(stopped, graceMs);
   if (outcome === "timed-out") {
     logger.warn("event dispatcher still delivering at shutdown; its lease hands the batch to the next", {
       signal,
