@@ -12,7 +12,7 @@
 import pg from "pg";
 import { experimentConfigSchema } from "@/features/experiments/core/config";
 import { toExperimentMetadata } from "@/features/experiments/server/metadata";
-import { ResultsService } from "@/features/experiments/server/results-service";
+import { ResultsService, ROLLUP_THRESHOLD } from "@/features/experiments/server/results-service";
 import { createExperimentServices } from "@/features/experiments/server/services";
 import type { Database } from "@/server/db/client";
 import { applyMigrations } from "@/server/db/migrations";
@@ -131,6 +131,17 @@ async function reusable(db: Database): Promise<DataSet | null> {
   return { exposures: row.exposures, generationSeconds: null };
 }
 
+/**
+ * The least work any raw analysis of the test does: one pass grouping its conversion events by
+ * subject (a rate counts subjects, not events), computing nothing.
+ */
+const GROUPING_FLOOR_SQL = `
+  select count(*)::int as subjects from (
+    select "visitorId" from "Event"
+    where "experimentSlug" = '${SLUG}' and "name" = 'experiment_conversion' and "visitorId" is not null and "phase" = 1
+    group by 1
+  ) grouped`;
+
 type RollupRow = Record<string, unknown>;
 
 /** The rollup table, `updatedAt` aside, in a fixed order. */
@@ -191,19 +202,20 @@ async function main() {
     const getExperiment = (slug: string) => services.admin.get(slug);
     const raw = new ResultsService(db, getExperiment, () => new Date(), Number.POSITIVE_INFINITY);
     const rolled = new ResultsService(db, getExperiment, () => new Date(), 0);
-    const time = async (service: ResultsService) => {
-      await service.results(SLUG); // warm-up
+    const time = async (pass: () => Promise<unknown>) => {
+      await pass(); // warm-up
       const samples: number[] = [];
       for (let run = 0; run < RUNS; run += 1) {
         const start = process.hrtime.bigint();
-        await service.results(SLUG);
+        await pass();
         samples.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
       samples.sort((a, b) => a - b);
       return { median: samples[Math.floor(RUNS / 2)] ?? 0, best: samples[0] ?? 0 };
     };
-    const rawTime = await time(raw);
-    const rolledTime = await time(rolled);
+    const rawTime = await time(() => raw.results(SLUG));
+    const rolledTime = await time(() => rolled.results(SLUG));
+    const floorTime = await time(() => db.$queryRawUnsafe(GROUPING_FLOOR_SQL));
     const check = await raw.results(SLUG);
     const participants = check.analysis.metrics[0]?.rows.reduce((sum, row) => sum + row.n, 0) ?? 0;
     await services.close();
@@ -216,10 +228,18 @@ async function main() {
       rows: [
         ["Raw event store", rawTime.median, rawTime.best],
         ["Daily rollups", rolledTime.median, rolledTime.best],
+        ["Floor: the conversions grouped by subject, nothing else", floorTime.median, floorTime.best],
       ],
-      ratios: [{ label: "Raw / rollups", value: rawTime.median / Math.max(rolledTime.median, 0.001) }],
+      ratios: [
+        { label: "Raw / rollups", value: rawTime.median / Math.max(rolledTime.median, 0.001) },
+        { label: "Raw / the floor", value: rawTime.median / Math.max(floorTime.median, 0.001) },
+      ],
       targets: [
-        { label: "Raw under 1 s", met: rawTime.median < 1000, detail: `${rawTime.median.toFixed(0)} ms` },
+        {
+          label: "Raw under 1 s",
+          met: rawTime.median < 1000,
+          detail: `${rawTime.median.toFixed(0)} ms (the floor, grouping alone: ${floorTime.median.toFixed(0)} ms)`,
+        },
         {
           label: "Rollups under 100 ms",
           met: rolledTime.median < 100,
@@ -231,7 +251,10 @@ async function main() {
           detail: `${refreshed.length} rows ${recentAgrees ? "identical" : "that differ"}`,
         },
       ],
-      notes: [`The raw analysis counted ${participants.toLocaleString("en")} exposed participants.`],
+      notes: [
+        `The raw analysis counted ${participants.toLocaleString("en")} exposed participants.`,
+        `The floor is the one pass every raw analysis makes: the test's conversion events grouped by subject, since a rate counts subjects, not events (and revenue's variance needs each subject's sum). It computes nothing and runs as PostgreSQL plans it with the server's settings, so no query over the event table as it is stored runs faster on this machine; the rollups are how the results page gets under it (tests above ${ROLLUP_THRESHOLD.toLocaleString("en")} assignments read them).`,
+      ],
     });
   } finally {
     await cleanup();
