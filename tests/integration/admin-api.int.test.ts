@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Session } from "next-auth";
 import superjson from "superjson";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EXPOSURE_EVENT } from "@/features/experiments/core/events";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { createTRPCHttpHandler } from "@/server/api/http";
 import { adminExperimentsRouter } from "@/server/api/routers/admin-experiments";
-import { seedDatabase } from "@/server/seed";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { servicesFor, uniqueSlug } from "./experiments-fixture";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { uniqueSlug, withFreshServices } from "./experiments-fixture";
 
 type Procedure = keyof typeof adminExperimentsRouter._def.record;
 type Caller = "anonymous" | "member" | "admin";
@@ -96,11 +95,9 @@ describe.each(databaseKinds())("admin experiments API on %s", (kind) => {
     userStates: await test.db.userFeature.findMany({ orderBy: { userId: "asc" } }),
   });
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    await seedDatabase(test.db, { adminPassword: "admin-password", memberPassword: "member-password" });
-    services = servicesFor(test);
-    await services.listening;
+  withFreshServices(kind, { seeded: true }, async (database, experiments) => {
+    test = database;
+    services = experiments;
     for (const role of ["ADMIN", "MEMBER"] as const) {
       const user = await test.db.user.findFirstOrThrow({ where: { role } });
       sessions[role === "ADMIN" ? "admin" : "member"] = {
@@ -112,10 +109,6 @@ describe.each(databaseKinds())("admin experiments API on %s", (kind) => {
       getSession: async (req) => sessions[req.headers.get("x-test-caller") as Caller] ?? null,
       experiments: services,
     });
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
   });
 
   it("refuses anonymous callers (401) and members (403) on every procedure, changing nothing", async () => {

@@ -1,11 +1,10 @@
 import type { Session } from "next-auth";
 import superjson from "superjson";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { createTRPCHttpHandler } from "@/server/api/http";
-import { seedDatabase } from "@/server/seed";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { servicesFor } from "./experiments-fixture";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { withFreshServices } from "./experiments-fixture";
 
 type Caller = "anonymous" | "member" | "admin";
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field below
@@ -56,10 +55,9 @@ describe.each(databaseKinds())("admin events API on %s", (kind) => {
     });
   }
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    await seedDatabase(test.db, { adminPassword: "admin-password", memberPassword: "member-password" });
-    services = servicesFor(test);
+  withFreshServices(kind, { seeded: true }, async (database, experiments) => {
+    test = database;
+    services = experiments;
     for (const role of ["ADMIN", "MEMBER"] as const) {
       const user = await test.db.user.findFirstOrThrow({ where: { role } });
       sessions[role === "ADMIN" ? "admin" : "member"] = {
@@ -71,10 +69,6 @@ describe.each(databaseKinds())("admin events API on %s", (kind) => {
       getSession: async (req) => sessions[req.headers.get("x-test-caller") as Caller] ?? null,
       experiments: services,
     });
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
   });
   beforeEach(async () => {
     await test.db.event.deleteMany({});

@@ -1,23 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InvalidExperimentConfigError } from "@/features/experiments/core/config";
 import { ExperimentError } from "@/features/experiments/server/errors";
 import type { ExperimentServices } from "@/features/experiments/server/services";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { ADMIN, createExperiment, meteredServices, servicesFor, uniqueSlug } from "./experiments-fixture";
+import { databaseKinds, type TestDatabase } from "./databases";
+import {
+  ADMIN,
+  createExperiment,
+  meteredServices,
+  servicesFor,
+  uniqueSlug,
+  withFreshServices,
+} from "./experiments-fixture";
 
 const visitors = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
 
 describe.each(databaseKinds())("assignment service on %s", (kind) => {
   let test: TestDatabase;
   let services: ExperimentServices;
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    services = servicesFor(test);
-    await services.listening;
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
+  withFreshServices(kind, {}, (database, experiments) => {
+    test = database;
+    services = experiments;
   });
 
   const rowsOf = (slug: string) => test.db.experimentVariant.findMany({ where: { experimentSlug: slug } });

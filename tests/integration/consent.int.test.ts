@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { createTRPCHttpHandler } from "@/server/api/http";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, servicesFor } from "./experiments-fixture";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { createExperiment, withFreshServices } from "./experiments-fixture";
 
 const visitor = (n: number) => `5e1a${String(n).padStart(4, "0")}-2222-4333-8444-555566667777`;
 
@@ -11,14 +11,10 @@ describe.each(databaseKinds())("consent on %s", (kind) => {
   let services: ExperimentServices;
   let handler: (request: Request) => Promise<Response>;
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    services = servicesFor(test);
+  withFreshServices(kind, {}, (database, experiments) => {
+    test = database;
+    services = experiments;
     handler = createTRPCHttpHandler({ getSession: async () => null, experiments: services });
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
   });
 
   async function exposedVisitor(n: number, consent: "pending" | "granted") {

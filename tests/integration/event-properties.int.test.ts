@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eventUuid } from "@/features/experiments/core/events";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { createTRPCHttpHandler } from "@/server/api/http";
@@ -8,9 +8,9 @@ import { EventDispatcher } from "@/server/events/dispatcher";
 import { handleOrderWebhook } from "@/server/events/orders";
 import type { OutboxEvent } from "@/server/events/outbox";
 import { MemoryRateLimiter } from "@/server/rate-limit";
-import { DEMO_TEAM_ID, seedDatabase } from "@/server/seed";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, servicesFor } from "./experiments-fixture";
+import { DEMO_TEAM_ID } from "@/server/seed";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { createExperiment, withFreshServices } from "./experiments-fixture";
 import { type CapturedEvent, FakePostHog } from "./fake-posthog";
 
 const visitor = (n: number) => `e7a0${String(n).padStart(4, "0")}-3333-4444-8555-666677778888`;
@@ -26,15 +26,10 @@ describe.each(databaseKinds())("delivered event properties on %s", (kind) => {
   let posthog: FakePostHog;
   let memberId: string;
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    await seedDatabase(test.db, { adminPassword: "admin-password", memberPassword: "member-password" });
-    services = servicesFor(test);
+  withFreshServices(kind, { seeded: true }, async (database, experiments) => {
+    test = database;
+    services = experiments;
     memberId = (await test.db.user.findFirstOrThrow({ where: { role: "MEMBER" } })).id;
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
   });
   beforeEach(async () => {
     posthog = await new FakePostHog().start();

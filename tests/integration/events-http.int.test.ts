@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 
 // The per-address budget of `events.track` is read when its router loads: set before any import,
 // and put back afterwards for the next file this worker runs.
@@ -22,8 +22,8 @@ afterAll(() => {
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { createTRPCHttpHandler } from "@/server/api/http";
 import { handleEventBeacon, MAX_BEACON_BODY_BYTES } from "@/server/events/beacon";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, servicesFor } from "./experiments-fixture";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { createExperiment, withFreshServices } from "./experiments-fixture";
 
 const visitor = (n: number) => `be7c${String(n).padStart(4, "0")}-4444-4555-8666-777788889999`;
 let nextAddress = 0;
@@ -37,14 +37,10 @@ describe.each(databaseKinds())("event endpoints over HTTP on %s", (kind) => {
   const beacon = (request: Request) =>
     handleEventBeacon(request, { getSession: async () => null, experiments: services });
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    services = servicesFor(test);
+  withFreshServices(kind, {}, (database, experiments) => {
+    test = database;
+    services = experiments;
     trpc = createTRPCHttpHandler({ getSession: async () => null, experiments: services });
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
   });
 
   /** A visitor enrolled in a new experiment counting `signup`. */

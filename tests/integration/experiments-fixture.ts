@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from "vitest";
 import type { ExperimentConfigInput } from "@/features/experiments/core/config";
 import { createExperimentServices, type ExperimentServices } from "@/features/experiments/server/services";
+import { seedDatabase } from "@/server/seed";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases";
 
 export const ADMIN = { id: null, email: "admin@test.local" };
@@ -19,20 +20,40 @@ export function servicesFor(
   return createExperimentServices(test.db, test.target, options);
 }
 
+/** Passwords for the seeded admin and member (the seed would otherwise make random ones). */
+const SEEDED_PASSWORDS = { adminPassword: "admin-password", memberPassword: "member-password" };
+
 /**
  * A fresh database of `kind` with services on it, for the enclosing describe block: made before
- * its first test, closed and dropped after its last. Read `test` and `services` inside the tests.
+ * its first test (seeded with the demo admin, member and experiment when `seeded`), handed to
+ * `setUp`, which keeps what it needs and prepares the rest, and closed and dropped after its last.
  */
-export function freshServices(kind: DatabaseKind): { test: TestDatabase; services: ExperimentServices } {
-  const context = {} as { test: TestDatabase; services: ExperimentServices };
+export function withFreshServices(
+  kind: DatabaseKind,
+  options: { seeded?: boolean },
+  setUp: (test: TestDatabase, services: ExperimentServices) => void | Promise<void>,
+): void {
+  let test: TestDatabase | undefined;
+  let services: ExperimentServices | undefined;
   beforeAll(async () => {
-    context.test = await createTestDatabase(kind);
-    context.services = servicesFor(context.test);
-    await context.services.listening;
+    test = await createTestDatabase(kind);
+    if (options.seeded) await seedDatabase(test.db, SEEDED_PASSWORDS);
+    services = servicesFor(test);
+    await services.listening;
+    await setUp(test, services);
   });
   afterAll(async () => {
-    await context.services?.close();
-    await context.test?.drop();
+    await services?.close();
+    await test?.drop();
+  });
+}
+
+/** {@link withFreshServices} as an object: read `test` and `services` inside the tests. */
+export function freshServices(kind: DatabaseKind): { test: TestDatabase; services: ExperimentServices } {
+  const context = {} as { test: TestDatabase; services: ExperimentServices };
+  withFreshServices(kind, {}, (test, services) => {
+    context.test = test;
+    context.services = services;
   });
   return context;
 }

@@ -1,9 +1,9 @@
 import type { Session } from "next-auth";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { trackBrowserEvents } from "@/features/experiments/server/track-events";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, servicesFor } from "./experiments-fixture";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { createExperiment, withFreshServices } from "./experiments-fixture";
 
 /**
  * Events a hook sends for the explicit ids it asked its variant for (a user's second team, say)
@@ -18,9 +18,9 @@ describe.each(databaseKinds())("browser events for explicit subjects on %s", (ki
   let strangersTeam: string;
   const visitorId = "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c";
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    services = servicesFor(test);
+  withFreshServices(kind, {}, async (database, experiments) => {
+    test = database;
+    services = experiments;
     const user = await test.db.user.create({ data: { email: "two-teams@test.local" } });
     const stranger = await test.db.user.create({ data: { email: "stranger@test.local" } });
     const makeTeam = async (name: string, userId: string, createdAt: Date) => {
@@ -35,10 +35,6 @@ describe.each(databaseKinds())("browser events for explicit subjects on %s", (ki
       user: { id: user.id, email: user.email, role: "MEMBER" },
       expires: new Date(Date.now() + 3600_000).toISOString(),
     };
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
   });
 
   const request = () => ({ session, visitorId, consent: "not-required" as const });

@@ -1,12 +1,12 @@
 import { createHmac } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { distinctIdOf, posthogProperties } from "@/server/events/destinations";
 import { handleOrderWebhook } from "@/server/events/orders";
 import type { OutboxEvent } from "@/server/events/outbox";
 import { MemoryRateLimiter, type RateLimiter } from "@/server/rate-limit";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, servicesFor } from "./experiments-fixture";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { createExperiment, withFreshServices } from "./experiments-fixture";
 
 const SECRET = "order-webhook-test-secret";
 const visitor = (n: number) => `5a1e${String(n).padStart(4, "0")}-1111-4222-8333-444455556666`;
@@ -75,13 +75,9 @@ describe.each(databaseKinds())("order webhook on %s", (kind) => {
       orderBy: { idempotencyKey: "asc" },
     });
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    services = servicesFor(test);
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
+  withFreshServices(kind, {}, (database, experiments) => {
+    test = database;
+    services = experiments;
   });
 
   it("records a purchase per experiment with the visitor's stored variant, and once for PostHog", async () => {

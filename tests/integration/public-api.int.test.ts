@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Session } from "next-auth";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { createTRPCHttpHandler } from "@/server/api/http";
-import { DEMO_TEAM_ID, seedDatabase } from "@/server/seed";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, servicesFor } from "./experiments-fixture";
+import { DEMO_TEAM_ID } from "@/server/seed";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { createExperiment, withFreshServices } from "./experiments-fixture";
 
 /** A tRPC (superjson) response body, typed loosely: the tests assert its shape. */
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field below
@@ -29,10 +29,9 @@ describe.each(databaseKinds())("public experiments API on %s", (kind) => {
     headers?: Record<string, string>,
   ) => Promise<{ status: number; body: TrpcBody; headers: Headers }>;
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    await seedDatabase(test.db, { adminPassword: "admin-password", memberPassword: "member-password" });
-    services = servicesFor(test);
+  withFreshServices(kind, { seeded: true }, async (database, experiments) => {
+    test = database;
+    services = experiments;
     const handler = createTRPCHttpHandler({ getSession: async () => session, experiments: services });
     call = async (path, input, ip = "203.0.113.1", headers = {}) => {
       const url = new URL(`http://localhost/api/trpc/${path}`);
@@ -40,10 +39,6 @@ describe.each(databaseKinds())("public experiments API on %s", (kind) => {
       const response = await handler(new Request(url, { headers: { "x-forwarded-for": ip, ...headers } }));
       return { status: response.status, body: await response.json(), headers: response.headers };
     };
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
   });
 
   it("serves a visitor's variant, sticky across calls", async () => {

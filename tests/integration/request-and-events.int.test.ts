@@ -1,12 +1,12 @@
 import type { Session } from "next-auth";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { carryOverVisitorAssignments } from "@/features/experiments/server/carry-over";
 import { assignmentsForRequest } from "@/features/experiments/server/request-assignments";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { createTRPCHttpHandler } from "@/server/api/http";
-import { DEMO_TEAM_ID, seedDatabase } from "@/server/seed";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, meteredServices, servicesFor } from "./experiments-fixture";
+import { DEMO_TEAM_ID } from "@/server/seed";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { createExperiment, meteredServices, withFreshServices } from "./experiments-fixture";
 
 const visitor = (n: number) => `7d3c${String(n).padStart(4, "0")}-1111-4222-8333-444455556666`;
 
@@ -16,10 +16,9 @@ describe.each(databaseKinds())("request assignments and events on %s", (kind) =>
   let member: Session;
   let admin: Session;
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    await seedDatabase(test.db, { adminPassword: "admin-password", memberPassword: "member-password" });
-    services = servicesFor(test);
+  withFreshServices(kind, { seeded: true }, async (database, experiments) => {
+    test = database;
+    services = experiments;
     const users = await test.db.user.findMany({ select: { id: true, email: true, role: true } });
     const sessionOf = (role: "ADMIN" | "MEMBER"): Session => {
       const user = users.find((candidate) => candidate.role === role);
@@ -31,10 +30,6 @@ describe.each(databaseKinds())("request assignments and events on %s", (kind) =>
     };
     member = sessionOf("MEMBER");
     admin = sessionOf("ADMIN");
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
   });
 
   it("resolves every experiment for a request: visitor cookie, signed-in user and their team", async () => {

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { proportionTest } from "@/features/experiments/core/stats";
 import { resultsToCsv } from "@/features/experiments/server/results-csv";
 import { ResultsService } from "@/features/experiments/server/results-service";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { refreshRollups } from "@/server/events/rollups";
 import { RESULTS_DEMO_SLUG, seedResultsDemo } from "@/server/seed-results-demo";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { ADMIN, createExperiment, servicesFor } from "./experiments-fixture";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { ADMIN, createExperiment, withFreshServices } from "./experiments-fixture";
 
 const visitor = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
@@ -38,13 +38,9 @@ function expectSameAnalysis(actual: unknown, expected: unknown, path = "analysis
 describe.each(databaseKinds())("experiment results on %s", (kind) => {
   let test: TestDatabase;
   let services: ExperimentServices;
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    services = servicesFor(test);
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
+  withFreshServices(kind, {}, (database, experiments) => {
+    test = database;
+    services = experiments;
   });
 
   /** Enrols visitors 1..n through the real services; returns each one's variant. */

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { assignmentsForRequest } from "@/features/experiments/server/request-assignments";
 import type { ExperimentServices } from "@/features/experiments/server/services";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, meteredServices, servicesFor } from "./experiments-fixture";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { createExperiment, meteredServices, withFreshServices } from "./experiments-fixture";
 
 const visitor = (n: number) => `5a1e${String(n).padStart(4, "0")}-2222-4333-8444-555566667777`;
 
@@ -14,13 +14,9 @@ describe.each(databaseKinds())("exposures recorded during server rendering on %s
   let test: TestDatabase;
   let services: ExperimentServices;
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    services = servicesFor(test);
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
+  withFreshServices(kind, {}, (database, experiments) => {
+    test = database;
+    services = experiments;
   });
 
   const exposures = (slug: string) =>

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExperimentServices } from "@/features/experiments/server/services";
-import { DEMO_TEAM_ID, seedDatabase } from "@/server/seed";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
-import { createExperiment, servicesFor } from "./experiments-fixture";
+import { DEMO_TEAM_ID } from "@/server/seed";
+import { databaseKinds, type TestDatabase } from "./databases";
+import { createExperiment, withFreshServices } from "./experiments-fixture";
 
 describe.each(databaseKinds())("targeting preview and slug checks on %s", (kind) => {
   let test: TestDatabase;
@@ -10,20 +10,15 @@ describe.each(databaseKinds())("targeting preview and slug checks on %s", (kind)
   let orgTeamId: string;
   let memberId: string;
 
-  beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    await seedDatabase(test.db, { adminPassword: "admin-password", memberPassword: "member-password" });
-    services = servicesFor(test);
+  withFreshServices(kind, { seeded: true }, async (database, experiments) => {
+    test = database;
+    services = experiments;
     const orgTeam = await test.db.team.create({
       data: { name: "Acme Org", plan: "ORGANIZATION", organizationId: "org-acme" },
     });
     orgTeamId = orgTeam.id;
     const member = await test.db.user.findFirstOrThrow({ where: { role: "MEMBER" } });
     memberId = member.id;
-  });
-  afterAll(async () => {
-    await services?.close();
-    await test?.drop();
   });
 
   it("uses the server's facts about a team and says which rule failed", async () => {
