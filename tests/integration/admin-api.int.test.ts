@@ -4,13 +4,17 @@ import superjson from "superjson";
 import { describe, expect, it } from "vitest";
 import { EXPOSURE_EVENT } from "@/features/experiments/core/events";
 import type { ExperimentServices } from "@/features/experiments/server/services";
-import { createTRPCHttpHandler } from "@/server/api/http";
 import { adminExperimentsRouter } from "@/server/api/routers/admin-experiments";
 import { databaseKinds, type TestDatabase } from "./databases";
-import { uniqueSlug, withFreshServices } from "./experiments-fixture";
+import {
+  CALLER_HEADER,
+  type Caller,
+  endpointForSeededCallers,
+  uniqueSlug,
+  withFreshServices,
+} from "./experiments-fixture";
 
 type Procedure = keyof typeof adminExperimentsRouter._def.record;
-type Caller = "anonymous" | "member" | "admin";
 /** A procedure's result (superjson-decoded) or its tRPC error, with the HTTP status. */
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field below
 type Reply = { status: number; data: any; error: any };
@@ -48,11 +52,11 @@ describe.each(databaseKinds())("admin experiments API on %s", (kind) => {
   let test: TestDatabase;
   let services: ExperimentServices;
   let handler: (request: Request) => Promise<Response>;
-  const sessions: Partial<Record<Caller, Session>> = {};
+  let sessions: Partial<Record<Caller, Session>> = {};
 
   async function call(procedure: Procedure, input?: unknown, as: Caller = "admin"): Promise<Reply> {
     const url = new URL(`http://localhost/api/trpc/admin.experiments.${procedure}`);
-    const headers = { "x-test-caller": as, "content-type": "application/json" };
+    const headers = { [CALLER_HEADER]: as, "content-type": "application/json" };
     const payload = input === undefined ? undefined : JSON.stringify(superjson.serialize(input));
     let request: Request;
     if (isQuery(procedure)) {
@@ -98,17 +102,7 @@ describe.each(databaseKinds())("admin experiments API on %s", (kind) => {
   withFreshServices(kind, { seeded: true }, async (database, experiments) => {
     test = database;
     services = experiments;
-    for (const role of ["ADMIN", "MEMBER"] as const) {
-      const user = await test.db.user.findFirstOrThrow({ where: { role } });
-      sessions[role === "ADMIN" ? "admin" : "member"] = {
-        user: { id: user.id, email: user.email, role },
-        expires: "2999-01-01T00:00:00.000Z",
-      };
-    }
-    handler = createTRPCHttpHandler({
-      getSession: async (req) => sessions[req.headers.get("x-test-caller") as Caller] ?? null,
-      experiments: services,
-    });
+    ({ handler, sessions } = await endpointForSeededCallers(test, services));
   });
 
   it("refuses anonymous callers (401) and members (403) on every procedure, changing nothing", async () => {

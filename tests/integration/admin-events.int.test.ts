@@ -1,12 +1,14 @@
-import type { Session } from "next-auth";
 import superjson from "superjson";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ExperimentServices } from "@/features/experiments/server/services";
-import { createTRPCHttpHandler } from "@/server/api/http";
 import { databaseKinds, type TestDatabase } from "./databases";
-import { withFreshServices } from "./experiments-fixture";
+import {
+  CALLER_HEADER,
+  type Caller,
+  endpointForSeededCallers,
+  withFreshServices,
+} from "./experiments-fixture";
 
-type Caller = "anonymous" | "member" | "admin";
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field below
 type Reply = { status: number; data: any; error: any };
 
@@ -15,11 +17,10 @@ describe.each(databaseKinds())("admin events API on %s", (kind) => {
   let test: TestDatabase;
   let services: ExperimentServices;
   let handler: (request: Request) => Promise<Response>;
-  const sessions: Partial<Record<Caller, Session>> = {};
 
   async function call(procedure: "status" | "redrive", input: unknown, as: Caller): Promise<Reply> {
     const url = new URL(`http://localhost/api/trpc/admin.events.${procedure}`);
-    const headers = { "x-test-caller": as, "content-type": "application/json" };
+    const headers = { [CALLER_HEADER]: as, "content-type": "application/json" };
     const request =
       procedure === "status"
         ? new Request(url, { headers })
@@ -58,17 +59,7 @@ describe.each(databaseKinds())("admin events API on %s", (kind) => {
   withFreshServices(kind, { seeded: true }, async (database, experiments) => {
     test = database;
     services = experiments;
-    for (const role of ["ADMIN", "MEMBER"] as const) {
-      const user = await test.db.user.findFirstOrThrow({ where: { role } });
-      sessions[role === "ADMIN" ? "admin" : "member"] = {
-        user: { id: user.id, email: user.email, role },
-        expires: "2999-01-01T00:00:00.000Z",
-      };
-    }
-    handler = createTRPCHttpHandler({
-      getSession: async (req) => sessions[req.headers.get("x-test-caller") as Caller] ?? null,
-      experiments: services,
-    });
+    ({ handler } = await endpointForSeededCallers(test, services));
   });
   beforeEach(async () => {
     await test.db.event.deleteMany({});

@@ -1,6 +1,8 @@
+import type { Session } from "next-auth";
 import { afterAll, beforeAll } from "vitest";
 import type { ExperimentConfigInput } from "@/features/experiments/core/config";
 import { createExperimentServices, type ExperimentServices } from "@/features/experiments/server/services";
+import { createTRPCHttpHandler } from "@/server/api/http";
 import { seedDatabase } from "@/server/seed";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases";
 
@@ -103,4 +105,30 @@ export async function createExperiment(
   );
   if (options.start ?? true) await services.lifecycle.transition(slug, "start", ADMIN);
   return slug;
+}
+
+/** Who calls the tRPC endpoint in a test: the seeded admin or member, or nobody. */
+export type Caller = "anonymous" | "member" | "admin";
+
+/** The request header a test names its caller by. */
+export const CALLER_HEADER = "x-test-caller";
+
+/**
+ * The tRPC endpoint on `services`, reached as the seeded admin or member, or anonymously, whichever
+ * a request's CALLER_HEADER names (on a database set up with `{ seeded: true }`), and their sessions.
+ */
+export async function endpointForSeededCallers(test: TestDatabase, services: ExperimentServices) {
+  const sessions: Partial<Record<Caller, Session>> = {};
+  for (const role of ["ADMIN", "MEMBER"] as const) {
+    const user = await test.db.user.findFirstOrThrow({ where: { role } });
+    sessions[role === "ADMIN" ? "admin" : "member"] = {
+      user: { id: user.id, email: user.email, role },
+      expires: "2999-01-01T00:00:00.000Z",
+    };
+  }
+  const handler = createTRPCHttpHandler({
+    getSession: async (req) => sessions[req.headers.get(CALLER_HEADER) as Caller] ?? null,
+    experiments: services,
+  });
+  return { handler, sessions };
 }
