@@ -16,7 +16,8 @@ import {
 } from "@/features/experiments/core/stats";
 import { planProgress, verdictOf } from "@/features/experiments/core/verdict";
 import { resultsToCsv } from "@/features/experiments/server/results-csv";
-import { cumulativeSeries, type ExperimentResults } from "@/features/experiments/server/results-service";
+import { cumulativeSeries } from "@/features/experiments/server/results-folding";
+import type { ExperimentResults } from "@/features/experiments/server/results-service";
 
 function arm(
   variant: string,

@@ -1,4 +1,4 @@
-import type { SeriesPoint } from "@/features/experiments/server/results-service";
+import type { SeriesPoint } from "@/features/experiments/server/results-folding";
 import { percent, SERIES_COLOURS } from "./results-format";
 
 const WIDTH = 680;
