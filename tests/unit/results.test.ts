@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { revenueMoments } from "@/features/experiments/core/comparisons";
 import { DEFAULT_ANALYSIS } from "@/features/experiments/core/config";
 import { posthogAppUrl, posthogInsightUrl } from "@/features/experiments/core/posthog-link";
 import {
   analyseResults,
   exposureLossOf,
   metricsToShow,
-  revenueMoments,
   type VariantAggregate,
 } from "@/features/experiments/core/results";
 import {

@@ -9,8 +9,6 @@ import {
   type UndefinedReason,
 } from "./stats";
 
-export { revenueMoments } from "./comparisons";
-
 /**
  * The analysis behind the results page, as a pure function of aggregated counts: the server
  * gathers the numbers (from the event store or the daily rollups), this decides what they mean.

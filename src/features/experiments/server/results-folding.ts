@@ -35,6 +35,18 @@ function addDaily(daily: Daily, day: string, variant: string, exposures: number,
   daily.set(key, point);
 }
 
+/** A variant's aggregate before any row is added to it; `events` start at zero converters. */
+function emptyAggregate(variant: string, events: string[]): Omit<VariantAggregate, "weight"> {
+  return {
+    variant,
+    assigned: 0,
+    exposed: 0,
+    flagged: 0,
+    converters: Object.fromEntries(events.map((event) => [event, 0])),
+    revenue: { sum: 0, sumSquares: 0, purchasers: 0 },
+  };
+}
+
 /**
  * The event store's groups (by variant, day exposed and day first converted on the charted
  * event) summed into the analysed population's aggregates and daily figures: an exposure-based
@@ -54,12 +66,7 @@ export function fromSubjectGroups(
     let entry = byVariant.get(group.variant);
     if (!entry) {
       entry = {
-        variant: group.variant,
-        assigned: 0,
-        exposed: 0,
-        flagged: 0,
-        converters: Object.fromEntries(events.map((event) => [event, 0])),
-        revenue: { sum: 0, sumSquares: 0, purchasers: 0 },
+        ...emptyAggregate(group.variant, events),
         covariate: cuped
           ? { n: 0, sumX: 0, sumXX: 0, sumY: 0, sumYY: 0, sumXY: 0, withHistory: 0 }
           : undefined,
@@ -118,14 +125,7 @@ export function fromRollups(
   for (const row of rows) {
     let entry = byVariant.get(row.variant);
     if (!entry) {
-      entry = {
-        variant: row.variant,
-        assigned: 0,
-        exposed: 0,
-        flagged: 0,
-        converters: {},
-        revenue: { sum: 0, sumSquares: 0, purchasers: 0 },
-      };
+      entry = emptyAggregate(row.variant, []);
       byVariant.set(row.variant, entry);
     }
     entry.assigned += row.assignments;
