@@ -7,26 +7,28 @@ import {
   peekAssignment,
   servesStoredAssignments,
 } from "@/features/experiments/core/decide";
-import {
-  type ConsentState,
-  EVENT_SCHEMA_VERSION,
-  exposureRecord,
-  storedConsent,
-} from "@/features/experiments/core/events";
+import type { ConsentState } from "@/features/experiments/core/events";
 import type { TargetingAttributes } from "@/features/experiments/core/targeting-rules";
 import { logger } from "@/server/logger";
-import type { CatalogExperiment, CatalogSnapshot, ExperimentCatalog } from "./catalog";
-import { assignmentUnavailable, ExperimentError, scopeMismatch } from "./errors";
-import type { ExperimentRepository, NewAssignment, StoredAssignment } from "./repository";
-import { StickyAssignmentCache } from "./sticky-cache";
 import {
-  carriedOverMayServe,
-  type Subject,
-  type SubjectIds,
-  servingAssignment,
-  subjectColumn,
-  subjectFor,
-} from "./subjects";
+  type Enrolment,
+  enrolmentRows,
+  experimentFor,
+  experimentResult,
+  exposureEnvelope,
+  findFor,
+  idsOf,
+  isSlugList,
+  isSubject,
+  result,
+  sortRequested,
+  toNewAssignment,
+} from "./assignment-plan";
+import type { CatalogExperiment, CatalogSnapshot, ExperimentCatalog } from "./catalog";
+import { assignmentUnavailable, ExperimentError } from "./errors";
+import type { ExperimentRepository, StoredAssignment } from "./repository";
+import { StickyAssignmentCache } from "./sticky-cache";
+import { carriedOverMayServe, type Subject, type SubjectIds } from "./subjects";
 
 export type AssignmentResult = {
   slug: string;
@@ -65,20 +67,6 @@ type Deps = {
   /** Variants this instance has served (see sticky-cache.ts); a cache of 0 entries reads every time. */
   stickyCache?: StickyAssignmentCache;
 };
-
-const SUBJECT_KINDS: readonly string[] = ["user", "team", "visitor"];
-
-/** A `{ kind, id }` subject, as opposed to a request's `{ userId, teamId, visitorId }`. */
-function isSubject(value: Subject | SubjectIds): value is Subject {
-  return "kind" in value && "id" in value;
-}
-
-function idsOf(subject: Subject): SubjectIds {
-  if (!SUBJECT_KINDS.includes(subject.kind) || typeof subject.id !== "string")
-    // Read as ids it would match nothing, and every experiment would quietly say missing-subject.
-    throw new TypeError(`Not a subject: ${JSON.stringify(subject)}`);
-  return { [subjectColumn(subject.kind)]: subject.id };
-}
 
 /**
  * Serves variants. Reads configurations from the in-memory catalog, so a returning subject costs
@@ -153,14 +141,7 @@ export class AssignmentService {
     if (!experiment) return result(slug, null, "unknown-experiment", null);
     const existing = await this.existingVariant(experiment, subject);
     const { variant, reason } = peekAssignment(experiment, subject.id, existing, attributes);
-    return {
-      slug,
-      variant,
-      isControl: variant === "control",
-      isNewAssignment: false,
-      reason,
-      phase: experiment.config.phase,
-    };
+    return result(slug, variant, reason, experiment.config.phase);
   }
 
   /**
@@ -200,21 +181,7 @@ export class AssignmentService {
     const attributes = options.attributes ?? {};
     const results: Record<string, AssignmentResult> = {};
     const stickyRows = new Map<string, StoredAssignment>();
-    const candidates: { experiment: CatalogExperiment; subject: Subject }[] = [];
-
-    for (const slug of options.slugs ?? [...snapshot.experiments.keys(), ...snapshot.broken.keys()]) {
-      const experiment = snapshot.experiments.get(slug);
-      if (!experiment) {
-        const broken = snapshot.broken.get(slug);
-        if (broken)
-          logger.error("experiment configuration is invalid", { slug, issues: broken.error.issues });
-        results[slug] = result(slug, null, broken ? "invalid-config" : "unknown-experiment", null);
-        continue;
-      }
-      const subject = subjectFor(experiment.config.scope, ids);
-      if (!subject) results[slug] = result(slug, null, "missing-subject", experiment.config.phase);
-      else candidates.push({ experiment, subject });
-    }
+    const candidates = sortRequested(snapshot, options.slugs, ids, results);
 
     const cached = new Map<string, string>();
     const slugsToRead: string[] = [];
@@ -230,7 +197,7 @@ export class AssignmentService {
       ? await this.guard("(all)", () => this.repository.findAssignmentsForSubjects(ids, slugsToRead))
       : [];
 
-    const enrolments: { experiment: CatalogExperiment; subject: Subject; variant: string }[] = [];
+    const enrolments: Enrolment[] = [];
     for (const { experiment, subject } of candidates) {
       const existing = findFor(stored, experiment, subject, ids.userId);
       if (existing) this.remember(experiment, subject, ids, existing.variant);
@@ -242,34 +209,16 @@ export class AssignmentService {
         this.random,
       );
       if (existing && decision.reason === "sticky") stickyRows.set(experiment.slug, existing);
-      results[experiment.slug] = result(
-        experiment.slug,
-        decision.variant,
-        decision.reason,
-        experiment.config.phase,
-      );
+      results[experiment.slug] = experimentResult(experiment, decision.variant, decision.reason);
       if (decision.enroll && decision.variant)
         enrolments.push({ experiment, subject, variant: decision.variant });
     }
     if (!enrolments.length) return { results, stickyRows };
 
-    const expose = options.expose;
     const inserted = await this.guard("(all)", () =>
       this.repository.insertAssignments(
-        enrolments.map((e) => {
-          const row = toNewAssignment(e.experiment, e.subject, e.variant);
-          if (!expose?.slugs.includes(e.experiment.slug)) return row;
-          const exposure = exposureRecord({
-            slug: row.experimentSlug,
-            phase: row.phase,
-            variant: row.variant,
-            assignmentType: row.assignmentType,
-            subjectKey: `${e.subject.kind}:${e.subject.id}`,
-            setPersonProperty: e.experiment.config.setPersonProperty,
-          });
-          return { ...row, exposure };
-        }),
-        expose && { ...storedConsent(expose.consent), schemaVersion: EVENT_SCHEMA_VERSION },
+        enrolmentRows(enrolments, options.expose),
+        exposureEnvelope(options.expose),
       ),
     );
     const lost: typeof enrolments = [];
@@ -281,13 +230,7 @@ export class AssignmentService {
         continue;
       }
       this.remember(experiment, subject, ids, row.variant);
-      results[experiment.slug] = result(
-        experiment.slug,
-        row.variant,
-        "assigned",
-        experiment.config.phase,
-        true,
-      );
+      results[experiment.slug] = experimentResult(experiment, row.variant, "assigned", true);
     }
     if (lost.length) {
       const winners = await this.guard("(all)", () =>
@@ -304,23 +247,15 @@ export class AssignmentService {
             new Error("assignment vanished after a conflicting insert"),
           );
         this.remember(experiment, subject, ids, winner.variant);
-        results[experiment.slug] = result(experiment.slug, winner.variant, "sticky", experiment.config.phase);
+        results[experiment.slug] = experimentResult(experiment, winner.variant, "sticky");
         stickyRows.set(experiment.slug, winner);
       }
     }
     return { results, stickyRows };
   }
 
-  /** The experiment, or null when unknown; throws for broken configuration or the wrong scope. */
   private async requireExperiment(slug: string, subject: Subject): Promise<CatalogExperiment | null> {
-    const snapshot = await this.snapshot(slug);
-    const broken = snapshot.broken.get(slug);
-    if (broken) throw broken.error;
-    const experiment = snapshot.experiments.get(slug);
-    if (!experiment) return null;
-    if (experiment.config.scope !== subject.kind)
-      throw scopeMismatch(slug, experiment.config.scope, subject.kind);
-    return experiment;
+    return experimentFor(await this.snapshot(slug), slug, subject);
   }
 
   private async existingVariant(experiment: CatalogExperiment, subject: Subject): Promise<string | null> {
@@ -362,38 +297,4 @@ export class AssignmentService {
       throw assignmentUnavailable(slug, error);
     }
   }
-}
-
-function result(
-  slug: string,
-  variant: string | null,
-  reason: AssignmentReason,
-  phase: number | null,
-  isNewAssignment = false,
-): AssignmentResult {
-  return { slug, variant, isControl: variant === "control", isNewAssignment, reason, phase };
-}
-
-function isSlugList(selection: readonly string[] | GetVariantsOptions): selection is readonly string[] {
-  return Array.isArray(selection);
-}
-
-function toNewAssignment(experiment: CatalogExperiment, subject: Subject, variant: string): NewAssignment {
-  return {
-    experimentSlug: experiment.slug,
-    phase: experiment.config.phase,
-    variant,
-    subject,
-    assignmentType: experiment.config.assignmentType === "random" ? "RANDOM" : "DETERMINISTIC",
-  };
-}
-
-/** The stored row serving the subject in the experiment's current phase (see servingAssignment). */
-function findFor(
-  rows: StoredAssignment[],
-  experiment: CatalogExperiment,
-  subject: Subject,
-  signedInUserId?: string | null,
-): StoredAssignment | undefined {
-  return servingAssignment(rows, experiment.slug, experiment.config.phase, subject, signedInUserId);
 }
