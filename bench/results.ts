@@ -16,6 +16,7 @@ import { ResultsService, ROLLUP_THRESHOLD } from "@/features/experiments/server/
 import { createExperimentServices } from "@/features/experiments/server/services";
 import type { Database } from "@/server/db/client";
 import { applyMigrations } from "@/server/db/migrations";
+import { rebuildRollups } from "@/server/events/rollup-jobs";
 import { refreshRollups } from "@/server/events/rollups";
 import { progress, report } from "./lib/report";
 import { createThrowawayDatabase, onExit, openDatabase, postgresServerUrl } from "./lib/server";
@@ -187,7 +188,7 @@ async function main() {
     // Statistics first, as autovacuum would have them: the rollup rebuild's plan depends on them too.
     await db.$executeRawUnsafe("analyze");
     const rollupStart = Date.now();
-    await refreshRollups(db);
+    await rebuildRollups(db);
     const rollupSeconds = (Date.now() - rollupStart) / 1000;
     await db.$executeRawUnsafe(`analyze "experiment_rollups_daily"`);
     // What the app's schedule does every few minutes: the last two days, rereading only the

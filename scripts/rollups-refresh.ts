@@ -1,16 +1,25 @@
 // `npm run rollups:refresh`: recomputes experiment_rollups_daily for the last two days, or all of
-// it with `-- --full` (after a backfill or a restore).
+// it with `-- --full` (after a backfill or a restore), one experiment at a time.
 import { getDb } from "@/server/db/client";
-import { analyzeEventTables, refreshRollups } from "@/server/events/rollups";
+import { analyzeEventTables, rebuildRollups } from "@/server/events/rollup-jobs";
+import { refreshRollups } from "@/server/events/rollups";
 import { runCli } from "./cli";
 
 await runCli(async () => {
-  const full = process.argv.includes("--full");
-  const since = full ? undefined : new Date(Date.now() - 2 * 86_400_000);
-  console.log(`• Refreshing rollups ${full ? "from the first event" : "for the last two days"}…`);
+  if (!process.argv.includes("--full")) {
+    console.log("• Refreshing rollups for the last two days…");
+    const rows = await refreshRollups(getDb(), new Date(Date.now() - 2 * 86_400_000));
+    console.log(rows === null ? "• Another refresh is running; skipped" : `• Wrote ${rows} rollup rows`);
+    return;
+  }
   // After a backfill or a restore the planner's statistics lag behind the data (autovacuum takes
   // its time; the embedded PGlite has none): a full rebuild planned on them can take minutes.
-  if (full) await analyzeEventTables(getDb());
-  const rows = await refreshRollups(getDb(), since);
-  console.log(rows === null ? "• Another refresh is running; skipped" : `• Wrote ${rows} rollup rows`);
+  console.log("• Analyzing the event tables…");
+  await analyzeEventTables(getDb());
+  const started = Date.now();
+  const { experiments, rows } = await rebuildRollups(getDb(), ({ done, total, slug }) => {
+    if (slug) console.log(`• [${done}/${total}] ${slug} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    else console.log(`• Rebuilding the rollups of ${total} experiment${total === 1 ? "" : "s"}…`);
+  });
+  console.log(`• Wrote ${rows} rollup rows for ${experiments} experiments`);
 });

@@ -4,7 +4,7 @@ import { CONVERSION_EVENT, EXPOSURE_EVENT } from "@/features/experiments/core/ev
 import { PURCHASE_EVENT } from "@/features/experiments/core/orders";
 import { toExperimentMetadata } from "@/features/experiments/server/metadata";
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
-import { analyzeEventTables, refreshRollups } from "./events/rollups";
+import { analyzeEventTables, rebuildRollups } from "./events/rollup-jobs";
 
 /**
  * A test with two weeks of history, so the results page has something to show on a fresh install.
@@ -165,6 +165,6 @@ export async function seedResultsDemo(db: PrismaClient, now: Date): Promise<bool
   // Statistics first: autovacuum would take a minute to notice the load (PGlite has none), and
   // the rollups planned for empty tables took 8.6 s instead of 1.8 s on PGlite.
   await analyzeEventTables(db);
-  await refreshRollups(db);
+  await rebuildRollups(db);
   return true;
 }

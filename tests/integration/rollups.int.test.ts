@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Prisma } from "@/generated/prisma/client";
-import { FLAGGED_KEY, refreshRollups, scheduleRollups } from "@/server/events/rollups";
+import { rebuildRollups, scheduleRollups } from "@/server/events/rollup-jobs";
+import { FLAGGED_KEY, refreshRollups, takeRollupLock } from "@/server/events/rollups";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
 
 const SLUG = "rollup-test";
@@ -354,4 +355,90 @@ describe.each(databaseKinds())("daily rollups on %s", (kind) => {
     await scheduleRollups(test.db, { everyMs: 3_600_000, maintain: true })();
     expect(await maintenance()).toEqual({ vacuums: before.vacuums + 1, analyses: before.analyses + 1 });
   });
+
+  it("rebuilds one experiment per transaction to what one rebuild of all writes, and drops the rows of experiments with no assignments", async () => {
+    const strip = <Row extends { updatedAt: Date }>(list: Row[]) =>
+      list.map(({ updatedAt: _, ...row }) => row);
+    const everything = () =>
+      test.db.experimentRollupDaily.findMany({
+        orderBy: [{ experimentSlug: "asc" }, { day: "asc" }, { variant: "asc" }],
+      });
+    await refreshRollups(test.db);
+    const inOneTransaction = strip(await everything());
+    expect(new Set(inOneTransaction.map((row) => row.experimentSlug)).size).toBeGreaterThan(1);
+    // A deleted experiment's leftovers, and a day of a live one that lost its assignments.
+    await test.db.experimentRollupDaily.createMany({
+      data: [
+        { day: day1(0), experimentSlug: "deleted-experiment", phase: 1, variant: "control", assignments: 7 },
+        { day: day1(0), experimentSlug: SLUG, phase: 1, variant: "gone", assignments: 3 },
+      ],
+    });
+    const progress: { done: number; total: number; slug: string | null }[] = [];
+    const rebuilt = await rebuildRollups(test.db, (step) => progress.push(step));
+
+    expect(strip(await everything())).toEqual(inOneTransaction);
+    expect(rebuilt).toEqual({
+      experiments: new Set(inOneTransaction.map((row) => row.experimentSlug)).size,
+      rows: inOneTransaction.length,
+    });
+    const slugs = [...new Set(inOneTransaction.map((row) => row.experimentSlug))];
+    expect(progress).toEqual([
+      { done: 0, total: slugs.length, slug: null },
+      ...slugs.map((slug, index) => ({ done: index + 1, total: slugs.length, slug })),
+    ]);
+  });
 });
+
+// Two transactions at once need two connections: the embedded PGlite has one.
+describe.each(databaseKinds().filter((kind) => kind === "postgres"))(
+  "rollup jobs beside each other on %s",
+  (kind) => {
+    let test: TestDatabase;
+    beforeAll(async () => {
+      test = await createTestDatabase(kind);
+      await test.db.feature.create({
+        data: { slug: SLUG, type: "EXPERIMENT", metadata: { scope: "visitor" } },
+      });
+      await test.db.experimentVariant.create({
+        data: assignment({ visitorId: "a" }, "control", day1(8), day1(9)),
+      });
+    });
+    afterAll(async () => {
+      await test?.drop();
+    });
+
+    it("a scheduled refresh skips while another holds the lock; a rebuild waits for it and then runs", async () => {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let signalLocked = () => {};
+      const locked = new Promise<void>((resolve) => {
+        signalLocked = resolve;
+      });
+      const holder = test.db.$transaction(
+        async (tx) => {
+          expect(await takeRollupLock(tx, false)).toBe(true);
+          signalLocked();
+          await released;
+        },
+        { timeout: 30_000 },
+      );
+      await locked;
+
+      expect(await refreshRollups(test.db, day1(0))).toBeNull();
+      let settled = false;
+      const rebuild = rebuildRollups(test.db).finally(() => {
+        settled = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(settled).toBe(false);
+      expect(await test.db.experimentRollupDaily.count()).toBe(0);
+
+      release();
+      await holder;
+      expect(await rebuild).toEqual({ experiments: 1, rows: 1 });
+      expect(await test.db.experimentRollupDaily.count()).toBe(1);
+    });
+  },
+);

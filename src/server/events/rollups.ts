@@ -1,5 +1,4 @@
 import { Prisma, type PrismaClient } from "@/generated/prisma/client";
-import { logger } from "../logger";
 
 /** Arbitrary, fixed: the advisory lock that keeps concurrent refreshes from racing. */
 const ROLLUP_LOCK_KEY = 74_627_101;
@@ -38,10 +37,15 @@ const subjectOf = (alias: "a" | "e") =>
  * a refresh rereads only the subjects with an event or a first exposure since then. Flags
  * are the exception (an assignment is flagged any time, and flagged again later), so they are
  * recounted for every day on each refresh, by day assigned, under FLAGGED_KEY.
- * Safe with several instances: one refresh at a time, by advisory lock; the others skip. Returns
- * the rows written, or null when another refresh held the lock.
+ * Safe with several instances: one refresh at a time, by advisory lock; the others skip (or, with
+ * `wait`, queue behind it). Returns the rows written, or null when another refresh held the lock.
  */
-export async function refreshRollups(db: PrismaClient, since?: Date, slug?: string): Promise<number | null> {
+export async function refreshRollups(
+  db: PrismaClient,
+  since?: Date,
+  slug?: string,
+  options: { wait?: boolean } = {},
+): Promise<number | null> {
   const from = since ?? new Date(0);
   // One experiment's rows only, when given (the results page keeps its own test fresh).
   const only = slug ?? null;
@@ -53,10 +57,7 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
     : Prisma.empty;
   return db.$transaction(
     async (tx) => {
-      const [lock] = await tx.$queryRaw<
-        { locked: boolean }[]
-      >`select pg_try_advisory_xact_lock(${ROLLUP_LOCK_KEY}) as locked`;
-      if (!lock?.locked) return null;
+      if (!(await takeRollupLock(tx, options.wait ?? false))) return null;
       // A partial refresh joins by hash or merge only, each linear in its inputs whatever the
       // statistics say. With none (a bulk load before ANALYZE, or PGlite, which has no autovacuum)
       // the planner took the touched subjects for a handful and nested-looped them against every
@@ -214,6 +215,21 @@ export async function refreshRollups(db: PrismaClient, since?: Date, slug?: stri
 }
 
 /**
+ * The rollups' advisory lock, for this transaction: taken at once or not at all, or, with `wait`,
+ * once the refresh holding it commits.
+ */
+export async function takeRollupLock(tx: Prisma.TransactionClient, wait: boolean): Promise<boolean> {
+  if (wait) {
+    await tx.$queryRaw`select pg_advisory_xact_lock(${ROLLUP_LOCK_KEY})::text`;
+    return true;
+  }
+  const [lock] = await tx.$queryRaw<
+    { locked: boolean }[]
+  >`select pg_try_advisory_xact_lock(${ROLLUP_LOCK_KEY}) as locked`;
+  return lock?.locked === true;
+}
+
+/**
  * Flagged subjects per day assigned, over every day: an old assignment can be flagged today. Only
  * rows whose count changed are written; a day with flags but no row yet gets one.
  */
@@ -244,66 +260,4 @@ async function recountFlags(tx: Prisma.TransactionClient, only: string | null): 
           and a."phase" = r."phase" and a."variant" = r."variant"
           and a."metadata"->>'seenInOtherVariant' is not null
       )`;
-}
-
-export type RollupSchedule = {
-  everyMs?: number;
-  /**
-   * `VACUUM (ANALYZE)` the event tables before a refresh, at most once per `maintainEveryMs`. For
-   * the embedded PGlite: it runs PostgreSQL in single-user mode, where autovacuum never runs, so
-   * without this every plan is made for empty tables (a full refresh of the demo seed took 8.6 s
-   * instead of 1.8 s) and the dead rows every outbox delivery leaves are never reclaimed.
-   */
-  maintain?: boolean;
-  maintainEveryMs?: number;
-};
-
-/** The tables the rollups (and the results) read, and where updates leave dead rows. */
-const EVENT_TABLES = `"Event", "ExperimentVariant", "experiment_rollups_daily"`;
-
-/**
- * ANALYZE of the event tables (it samples, so its cost is bounded): after a bulk load, or where
- * autovacuum never runs; with `vacuum`, their dead rows are reclaimed too.
- */
-export async function analyzeEventTables(
-  db: PrismaClient,
-  options: { vacuum?: boolean } = {},
-): Promise<void> {
-  await db.$executeRawUnsafe(`${options.vacuum ? "VACUUM (ANALYZE)" : "ANALYZE"} ${EVENT_TABLES}`);
-}
-
-/**
- * Keeps rollups fresh inside the app: every few minutes, the last two days (late events land in
- * yesterday too); a full rebuild is `npm run rollups:refresh -- --full`. One run at a time in this
- * process (other instances skip by the advisory lock). Returns a stop that waits for a run in
- * flight.
- */
-export function scheduleRollups(db: PrismaClient, schedule: RollupSchedule = {}): () => Promise<void> {
-  const { everyMs = 5 * 60_000, maintain = false, maintainEveryMs = 60 * 60_000 } = schedule;
-  let maintainedAt = Number.NEGATIVE_INFINITY;
-  let inFlight: Promise<void> | null = null;
-  const work = async () => {
-    try {
-      if (maintain && Date.now() - maintainedAt >= maintainEveryMs) {
-        await analyzeEventTables(db, { vacuum: true });
-        maintainedAt = Date.now();
-      }
-      await refreshRollups(db, new Date(Date.now() - 2 * 86_400_000));
-    } catch (error) {
-      logger.warn("rollup refresh failed; will retry", { error: String(error) });
-    }
-  };
-  const run = () => {
-    inFlight ??= work().finally(() => {
-      inFlight = null;
-    });
-    return inFlight;
-  };
-  const timer = setInterval(run, everyMs);
-  timer.unref();
-  void run();
-  return async () => {
-    clearInterval(timer);
-    await inFlight;
-  };
 }

@@ -7,7 +7,7 @@ import { logger } from "../logger";
 import type { Destination } from "./delivery";
 import { PostHogDestination, WebhookDestination } from "./destinations";
 import { type DispatcherOptions, EventDispatcher } from "./dispatcher";
-import { scheduleRollups } from "./rollups";
+import { scheduleRollups } from "./rollup-jobs";
 
 /** The destinations the environment configures; none means events stay in the local store. */
 export function destinationsFromEnv(env: Env): Destination[] {
