@@ -18,6 +18,7 @@ import {
 import { validateVariants } from "@/features/experiments/core/variants";
 import { Prisma } from "@/generated/prisma/client";
 import { ExperimentError, experimentNotFound } from "./errors";
+import { turnFlagIntoExperiment } from "./flag-conversion";
 import { toExperimentMetadata } from "./metadata";
 import type { ExperimentRepository, StoredExperiment } from "./repository";
 
@@ -139,64 +140,9 @@ export class LifecycleService {
     actor: Actor,
     options: { scope?: "user" | "team"; start?: boolean } = {},
   ): Promise<ExperimentRecord & { carriedOver: { treatment: number; control: number } }> {
-    const scope = options.scope ?? "user";
     const now = this.now();
     const result = await this.repository.db.$transaction(async (tx) => {
-      const flag = await tx.feature.findUnique({
-        where: { slug: flagSlug },
-        select: { type: true, description: true, metadata: true },
-      });
-      if (!flag) throw new ExperimentError("EXPERIMENT_NOT_FOUND", `No flag "${flagSlug}"`);
-      if (flag.type !== "FLAG")
-        throw new ExperimentError("INVALID_CHANGE", `"${flagSlug}" is already an experiment.`);
-      const config = experimentConfigSchema.parse({
-        variants: [
-          { name: "control", percentage: 50, description: "Flag off" },
-          { name: "treatment", percentage: 50, description: "Flag on" },
-        ],
-        scope,
-        status: options.start === false ? "draft" : "running",
-        startedAt: options.start === false ? null : now.toISOString(),
-      });
-      await tx.feature.update({
-        where: { slug: flagSlug },
-        data: {
-          type: "EXPERIMENT",
-          enabled: isEnabled(config),
-          metadata: toExperimentMetadata(config),
-          version: { increment: 1 },
-        },
-      });
-      const states =
-        scope === "user"
-          ? (
-              await tx.userFeature.findMany({
-                where: { featureSlug: flagSlug },
-                select: { userId: true, enabled: true },
-              })
-            ).map((state) => ({ column: "userId" as const, id: state.userId, enabled: state.enabled }))
-          : (
-              await tx.teamFeature.findMany({
-                where: { featureSlug: flagSlug },
-                select: { teamId: true, enabled: true },
-              })
-            ).map((state) => ({ column: "teamId" as const, id: state.teamId, enabled: state.enabled }));
-      await tx.experimentVariant.createMany({
-        data: states.map((state) => ({
-          experimentSlug: flagSlug,
-          phase: 1,
-          variant: state.enabled ? "treatment" : "control",
-          [state.column]: state.id,
-          assignmentType: "DETERMINISTIC" as const,
-          origin: "FLAG_CONVERSION" as const,
-          assignedAt: now,
-        })),
-        skipDuplicates: true,
-      });
-      const carriedOver = {
-        treatment: states.filter((state) => state.enabled).length,
-        control: states.filter((state) => !state.enabled).length,
-      };
+      const { flag, config, carriedOver } = await turnFlagIntoExperiment(tx, flagSlug, options, now);
       await tx.auditLog.create({
         data: {
           ...actorFields(actor),
