@@ -1,4 +1,5 @@
 import type { SqlStatement } from "@/server/db/sql";
+import { EVENT_INSERT_COLUMNS } from "./event-statements";
 import type { StoredAssignment } from "./repository";
 import type { SubjectIds } from "./subjects";
 
@@ -81,11 +82,9 @@ export const INSERT_EXPOSED_ASSIGNMENTS: SqlStatement = {
       ON CONFLICT DO NOTHING
       RETURNING ${ASSIGNMENT_COLUMNS}
     ), exposed AS (
-      INSERT INTO "Event" ("id", "name", "occurredAt", "receivedAt", "nextAttemptAt", "userId", "teamId",
-        "visitorId", "source", "schemaVersion", "consent", "deliveryStatus", "experimentSlug", "variant", "phase",
-        "idempotencyKey", "properties")
+      INSERT INTO "Event" (${EVENT_INSERT_COLUMNS})
       SELECT gen_random_uuid(), 'experiment_viewed', $9::timestamp(3), $9::timestamp(3), $9::timestamp(3),
-        inserted."userId", inserted."teamId", inserted."visitorId", 'SERVER'::"EventSource", $11::int,
+        inserted."userId", inserted."teamId", inserted."visitorId", NULL, 'SERVER'::"EventSource", $11::int,
         $12::"ConsentState", $13::"DeliveryStatus", inserted."experimentSlug", inserted."variant", inserted."phase",
         exposure."idempotencyKey", exposure."properties"
       FROM inserted JOIN exposure ON exposure."id" = inserted."id"

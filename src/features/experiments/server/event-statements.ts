@@ -6,7 +6,8 @@ import type { SqlStatement } from "@/server/db/sql";
  * a value per column and row. Parameters: $1 the rows, $2 when they were received, then the
  * envelope ($3 userId … $10 deliveryStatus).
  */
-const COLUMNS = `"id", "name", "occurredAt", "receivedAt", "nextAttemptAt", "userId", "teamId",
+/** Every column an event's insert sets, in this order (assignment-statements.ts's too). */
+export const EVENT_INSERT_COLUMNS = `"id", "name", "occurredAt", "receivedAt", "nextAttemptAt", "userId", "teamId",
   "visitorId", "correlationId", "source", "schemaVersion", "consent", "deliveryStatus",
   "experimentSlug", "variant", "phase", "idempotencyKey", "properties"`;
 
@@ -20,7 +21,7 @@ const ROW = `"id" uuid, "name" text, "occurredAt" timestamp(3), "experimentSlug"
 /** Conversions (and any event without a precondition); returns the keys it inserted. */
 export const INSERT_EVENTS: SqlStatement = {
   name: "verdict_insert_events",
-  text: `INSERT INTO "Event" (${COLUMNS})
+  text: `INSERT INTO "Event" (${EVENT_INSERT_COLUMNS})
     SELECT ${VALUES} FROM jsonb_to_recordset($1::jsonb) AS row(${ROW})
     ON CONFLICT DO NOTHING
     RETURNING "idempotencyKey"`,
@@ -41,7 +42,7 @@ export const EXPOSE_EVENTS: SqlStatement = {
       FROM row WHERE a."id" = row."assignmentId" AND a."firstExposedAt" IS NULL
       RETURNING a."id" AS "stampedId"
     )
-    INSERT INTO "Event" (${COLUMNS})
+    INSERT INTO "Event" (${EVENT_INSERT_COLUMNS})
     SELECT ${VALUES} FROM row JOIN stamped ON stamped."stampedId" = row."assignmentId"
     ON CONFLICT DO NOTHING
     RETURNING "idempotencyKey"`,
