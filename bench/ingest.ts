@@ -4,11 +4,14 @@
 //
 //   flock /tmp/e2e.lock npx tsx bench/ingest.ts [--duration 60] [--connections 20] [--batch 50]
 //                                               [--pool 2000] [--in-app | --worker] [--worker-concurrency 4]
-//                                               [--claim 1000]
+//                                               [--claim 1000] [--offered 10000] [--open-loop-only]
 //
-// By default it runs twice, each time on a fresh database: with the dispatcher inside the server,
-// then as `npm run events:dispatch` beside a server with EVENTS_DISPATCHER off (what
-// docs/DEPLOYMENT.md advises at volume). `--in-app` or `--worker` runs one of them. It uses `.next`
+// By default it runs three times, each time on a fresh database: as fast as the connections go with
+// the dispatcher inside the server, then as `npm run events:dispatch` beside a server with
+// EVENTS_DISPATCHER off (what docs/DEPLOYMENT.md advises at volume); then that worker again with
+// the events offered at the target's rate on a fixed schedule (an open loop): whether the outbox
+// keeps up with a steady 10,000 events/s rather than how much a saturated server takes in.
+// `--in-app` or `--worker` runs one of the first two, `--open-loop-only` the third. It uses `.next`
 // like bench/http.ts (hold the e2e lock).
 import type autocannon from "autocannon";
 import { parseExperimentConfig } from "@/features/experiments/core/config";
@@ -44,6 +47,8 @@ const workerConcurrency = numberOption("worker-concurrency", 4);
 const defaults = parseEnv({});
 /** EVENTS_DISPATCH_BATCH_SIZE of both placements. */
 const claimSize = numberOption("claim", defaults.EVENTS_DISPATCH_BATCH_SIZE);
+/** Events per second the open-loop run offers, in batches of `batch` on a fixed schedule. */
+const offeredEventsPerSecond = numberOption("offered", 10_000);
 const appDir = stringOption("app-dir") ?? process.cwd();
 /** Every key of this run starts with it, so the checks count only this run's events. */
 const RUN_TAG = `bench-${process.pid}`;
@@ -164,19 +169,34 @@ async function reconcile(databaseUrl: string, capture: CaptureProcess) {
 }
 
 type Dispatcher = IngestRun["dispatcher"];
+/** Where the dispatcher runs, and the events per second offered (null: as fast as the load goes). */
+type Scenario = { dispatcher: Dispatcher; offered: number | null };
 
-/** Both placements unless one is asked for: inside the server, then as a worker of its own. */
-function dispatchers(): Dispatcher[] {
-  if (process.argv.includes("--worker")) return ["worker"];
-  if (process.argv.includes("--in-app")) return ["in-app"];
-  return ["in-app", "worker"];
+/** Both placements saturated, then the worker at the offered rate, unless one is asked for. */
+function scenarios(): Scenario[] {
+  const openLoop: Scenario = { dispatcher: "worker", offered: offeredEventsPerSecond };
+  if (process.argv.includes("--open-loop-only")) return [openLoop];
+  if (process.argv.includes("--worker")) return [{ dispatcher: "worker", offered: null }];
+  if (process.argv.includes("--in-app")) return [{ dispatcher: "in-app", offered: null }];
+  return [{ dispatcher: "in-app", offered: null }, { dispatcher: "worker", offered: null }, openLoop];
+}
+
+/** Outbox rows still waiting for the dispatcher. */
+async function countPending(databaseUrl: string): Promise<number> {
+  const handle = openDatabase(databaseUrl, 1);
+  try {
+    return await handle.db.event.count({ where: { deliveryStatus: "PENDING" } });
+  } finally {
+    await handle.close();
+  }
 }
 
 /** One load on a fresh database, server and capture server, with the dispatcher placed as asked. */
-async function runScenario(dispatcher: Dispatcher): Promise<IngestRun> {
+async function runScenario({ dispatcher, offered }: Scenario): Promise<IngestRun> {
   const separateWorker = dispatcher === "worker";
   console.log(
-    `\n— ingest with the dispatcher ${separateWorker ? "as a separate worker" : "inside the server"}`,
+    `\n— ingest with the dispatcher ${separateWorker ? "as a separate worker" : "inside the server"}` +
+      (offered ? `, ${offered.toLocaleString("en")} events/s offered` : ""),
   );
   const capture = await CaptureProcess.start();
   const database = await createThrowawayDatabase();
@@ -210,16 +230,21 @@ async function runScenario(dispatcher: Dispatcher): Promise<IngestRun> {
     const { requests, tally } = conversionRequests(pool, target);
     const deliveredBefore = await capture.unique();
     const workerCpu = cpuMeter(() => (worker ? treeCpuSeconds(worker.pid) : 0));
+    // The open loop's requests wait for no answer before the next is due: enough sockets that one
+    // slow answer never holds up the schedule.
+    const loadConnections = offered ? Math.max(connections, 50) : connections;
     const load = await runLoad({
-      label: `ingest (${dispatcher})`,
+      label: `ingest (${dispatcher}${offered ? `, ${offered} events/s offered` : ""})`,
       url: server.url,
-      connections,
+      connections: loadConnections,
       durationSeconds,
       requests,
+      overallRate: offered ? offered / batchSize : undefined,
       cpu: { app: () => treeCpuSeconds(server.pid), database: () => postgresCpuSeconds(database.name) },
     });
     const workerCpuSeconds = workerCpu();
     const deliveredDuringLoad = (await capture.unique()) - deliveredBefore;
+    const pendingAtEnd = await countPending(database.url);
     // Requests still in flight when the load stopped are committed but never answered: give them
     // a moment, then let the database, not the answers, say what was accepted.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -230,10 +255,12 @@ async function runScenario(dispatcher: Dispatcher): Promise<IngestRun> {
     const checks = await reconcile(database.url, capture);
     return {
       durationSeconds: load.durationSeconds,
-      connections,
+      connections: loadConnections,
       batchSize,
       poolSize,
       dispatcher,
+      offeredPerSecond: offered,
+      pendingAtEnd,
       dispatchConcurrency: separateWorker ? workerConcurrency : defaults.EVENTS_DISPATCH_CONCURRENCY,
       claimSize,
       target,
@@ -259,7 +286,7 @@ async function runScenario(dispatcher: Dispatcher): Promise<IngestRun> {
 async function main() {
   await ensureBuild(appDir);
   const runs: IngestRun[] = [];
-  for (const dispatcher of dispatchers()) runs.push(await runScenario(dispatcher));
+  for (const scenario of scenarios()) runs.push(await runScenario(scenario));
   report(ingestResult(runs));
 }
 
