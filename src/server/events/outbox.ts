@@ -149,6 +149,27 @@ export class OutboxStore {
     const groups = await this.db.event.groupBy({ by: ["deliveryStatus"], _count: { _all: true } });
     return Object.fromEntries(groups.map((group) => [group.deliveryStatus, group._count._all]));
   }
+
+  /** The delivery panel's contents: the counts, and the newest dead letters to re-drive. */
+  async overview(deadLetters = 50) {
+    const [counts, dead] = await Promise.all([
+      this.statusCounts(),
+      this.db.event.findMany({
+        where: { deliveryStatus: "DEAD" },
+        orderBy: { occurredAt: "desc" },
+        take: deadLetters,
+        select: {
+          id: true,
+          name: true,
+          experimentSlug: true,
+          occurredAt: true,
+          attempts: true,
+          lastError: true,
+        },
+      }),
+    ]);
+    return { counts, dead };
+  }
 }
 
 async function claimed(

@@ -22,22 +22,7 @@ export default async function DeliveryPage() {
   await requireAdminPage("/admin/experiments/delivery");
   const db = getExperimentServices().repository.db;
   const env = getEnv();
-  const [counts, dead] = await Promise.all([
-    new OutboxStore(db).statusCounts(),
-    db.event.findMany({
-      where: { deliveryStatus: "DEAD" },
-      orderBy: { occurredAt: "desc" },
-      take: 50,
-      select: {
-        id: true,
-        name: true,
-        experimentSlug: true,
-        occurredAt: true,
-        attempts: true,
-        lastError: true,
-      },
-    }),
-  ]);
+  const { counts, dead } = await new OutboxStore(db).overview();
   return (
     <div className="stack">
       <h1>Event delivery</h1>

@@ -4,25 +4,7 @@ import { adminProcedure, createTRPCRouter } from "../trpc";
 
 /** The outbox as admins see it: how many events are in each state, and the dead letters. */
 export const adminEventsRouter = createTRPCRouter({
-  status: adminProcedure.query(async ({ ctx }) => {
-    const [counts, dead] = await Promise.all([
-      new OutboxStore(ctx.db).statusCounts(),
-      ctx.db.event.findMany({
-        where: { deliveryStatus: "DEAD" },
-        orderBy: { occurredAt: "desc" },
-        take: 50,
-        select: {
-          id: true,
-          name: true,
-          experimentSlug: true,
-          occurredAt: true,
-          attempts: true,
-          lastError: true,
-        },
-      }),
-    ]);
-    return { counts, dead };
-  }),
+  status: adminProcedure.query(({ ctx }) => new OutboxStore(ctx.db).overview()),
 
   /** Dead events become due again with a fresh attempt budget (after fixing the destination). */
   redrive: adminProcedure
