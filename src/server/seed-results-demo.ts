@@ -2,6 +2,7 @@ import { assignVariant } from "@/features/experiments/core/assign";
 import { experimentConfigSchema } from "@/features/experiments/core/config";
 import { CONVERSION_EVENT, EXPOSURE_EVENT } from "@/features/experiments/core/events";
 import { PURCHASE_EVENT } from "@/features/experiments/core/orders";
+import { mulberry32 } from "@/features/experiments/core/seeded-random";
 import { toExperimentMetadata } from "@/features/experiments/server/metadata";
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
 import { analyzeEventTables, rebuildRollups } from "./events/rollup-jobs";
@@ -20,18 +21,6 @@ const CHECKOUT_RATE = { control: 0.12, treatment: 0.145 } as const;
 const PURCHASE_SHARE_OF_CHECKOUTS = 0.42;
 const RETURNING_SHARE = 0.15;
 const DAY_MS = 86_400_000;
-
-/** A small seeded generator: the demo is the same on every machine. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function visitorId(random: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join("");
@@ -72,6 +61,7 @@ export async function seedResultsDemo(db: PrismaClient, now: Date): Promise<bool
   });
   if (created.count === 0) return false;
 
+  // Seeded: the demo is the same on every machine.
   const random = mulberry32(2);
   const assignments: Prisma.ExperimentVariantCreateManyInput[] = [];
   const events: Prisma.EventCreateManyInput[] = [];

@@ -6,6 +6,7 @@ import {
   probabilityToBeBestNormal,
   proportionTest,
 } from "@/features/experiments/core";
+import { mulberry32 } from "@/features/experiments/core/seeded-random";
 import { integrate } from "@/features/experiments/core/stats/quadrature";
 
 /**
@@ -25,18 +26,6 @@ function closedFormChanceToBeat(control: ProportionArm, treatment: ProportionArm
     );
   }
   return total;
-}
-
-/** mulberry32: a small seeded PRNG, so the Monte Carlo check is reproducible. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Gamma(shape ≥ 1) by Marsaglia & Tsang (2000); Beta(a, b) = X/(X + Y). */
@@ -178,7 +167,8 @@ describe("probabilityToBeBest (Beta posteriors)", () => {
       { n: 380, conversions: 45 },
       { n: 420, conversions: 47 },
     ];
-    const random = seededRandom(20240601);
+    // Seeded, so the Monte Carlo check is reproducible.
+    const random = mulberry32(20240601);
     const sampleBeta = betaSampler(random);
     const draws = 100_000;
     const wins = [0, 0, 0];
