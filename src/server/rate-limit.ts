@@ -35,22 +35,36 @@ export function retryAfterSeconds(msLeft: number): number {
   return Math.max(1, Math.ceil(msLeft / 1000));
 }
 
+type Window = { start: number; used: number };
+
+/**
+ * Windows start at a key's first request. They are kept in two generations of `windowMs` each, so
+ * a live window is always in one of them and a generation is dropped whole once every window in it
+ * has ended: each request costs one or two map lookups, whatever the number of keys. (A sweep of
+ * ended windows whenever the map grew past a size cost a pass over every key per new key once that
+ * many were live: at a couple of thousand new visitors a second, on every request.) Memory is the
+ * keys seen in the last one to two windows.
+ */
 export class MemoryRateLimiter implements RateLimiter {
-  private readonly windows = new Map<string, { start: number; used: number }>();
+  private current = new Map<string, Window>();
+  private previous = new Map<string, Window>();
+  private generationStart: number;
 
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.generationStart = now();
+  }
 
   async consume(key: string, cost = 1): Promise<RateLimitDecision> {
     const now = this.now();
-    let window = this.windows.get(key);
+    this.rotate(now);
+    let window = this.current.get(key) ?? this.previous.get(key);
     if (!window || now - window.start >= this.windowMs) {
       window = { start: now, used: 0 };
-      this.windows.set(key, window);
-      if (this.windows.size > 100_000) this.sweep(now);
+      this.current.set(key, window);
     }
     if (window.used + cost > this.limit) {
       return {
@@ -64,13 +78,25 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   async reset(key: string): Promise<void> {
-    this.windows.delete(key);
+    this.current.delete(key);
+    this.previous.delete(key);
   }
 
-  /** Bounds memory: forget windows that have ended. */
-  private sweep(now: number) {
-    for (const [key, window] of this.windows)
-      if (now - window.start >= this.windowMs) this.windows.delete(key);
+  /** Keys with a window held (live, or ended but not yet dropped with its generation). */
+  get trackedKeys(): number {
+    return this.current.size + this.previous.size;
+  }
+
+  /**
+   * A window begun in the previous generation ends before the next rotation (which comes a whole
+   * generation later at the earliest), so that generation can go as a whole then.
+   */
+  private rotate(now: number) {
+    const age = now - this.generationStart;
+    if (age < this.windowMs) return;
+    this.previous = age >= 2 * this.windowMs ? new Map() : this.current;
+    this.current = new Map();
+    this.generationStart = now;
   }
 }
 

@@ -24,6 +24,51 @@ describe("MemoryRateLimiter", () => {
     expect(await limiter.consume("k", 2)).toEqual({ allowed: true, remaining: 0 });
   });
 
+  it("keeps a window begun late in one generation of windows across the turn to the next", async () => {
+    let now = 0;
+    const limiter = new MemoryRateLimiter(3, 60_000, () => now);
+    now = 50_000;
+    for (let i = 0; i < 3; i += 1) await limiter.consume("late");
+    now = 65_000; // a new generation begins: the window of "late" still has 45 s to run
+    expect(await limiter.consume("late")).toEqual({ allowed: false, retryAfterSeconds: 45, remaining: 0 });
+    now = 109_999;
+    expect((await limiter.consume("late")).allowed).toBe(false);
+    now = 110_000;
+    expect(await limiter.consume("late")).toEqual({ allowed: true, remaining: 2 });
+  });
+
+  it("drops ended windows a generation at a time, and forgets everything after two idle windows", async () => {
+    let now = 0;
+    const limiter = new MemoryRateLimiter(5, 60_000, () => now);
+    for (let i = 0; i < 1_000; i += 1) await limiter.consume(`early-${i}`);
+    now = 30_000;
+    for (let i = 0; i < 500; i += 1) await limiter.consume(`middle-${i}`);
+    expect(limiter.trackedKeys).toBe(1_500);
+    now = 60_000;
+    await limiter.consume("x");
+    // The 500 windows begun at 30 s still run: nothing of that generation goes yet.
+    expect(limiter.trackedKeys).toBe(1_501);
+    expect(await limiter.consume("middle-0")).toEqual({ allowed: true, remaining: 3 });
+    now = 120_000;
+    await limiter.consume("y");
+    // Every window begun before 60 s has ended by 120 s: only x's and y's are held.
+    expect(limiter.trackedKeys).toBe(2);
+    now = 300_000;
+    await limiter.consume("z");
+    expect(limiter.trackedKeys).toBe(1);
+    expect(await limiter.consume("x")).toEqual({ allowed: true, remaining: 4 });
+  });
+
+  it("gives each of many live keys its own budget, dropping none while its window runs", async () => {
+    let now = 0;
+    const limiter = new MemoryRateLimiter(1, 60_000, () => now);
+    for (let i = 0; i < 150_000; i += 1) await limiter.consume(`visitor-${i}`);
+    expect(limiter.trackedKeys).toBe(150_000);
+    now = 59_000;
+    expect((await limiter.consume("visitor-0")).allowed).toBe(false);
+    expect((await limiter.consume("visitor-149999")).allowed).toBe(false);
+  });
+
   it("reset gives one key its whole budget back and leaves the others alone", async () => {
     const limiter = new MemoryRateLimiter(2, 60_000, () => 0);
     for (const key of ["a", "a", "b", "b"]) await limiter.consume(key);
