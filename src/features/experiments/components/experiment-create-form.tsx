@@ -5,11 +5,17 @@ import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { experimentDraftSchema } from "@/features/experiments/core/admin-inputs";
 import { experimentSlugSchema } from "@/features/experiments/core/config";
 import { api } from "@/trpc/react";
+import { DescriptionField, type ExperimentDesign, ExperimentDesignSelects } from "./experiment-form-fields";
 import { ForcedVariantsToggle } from "./forced-variants-toggle";
 import { errorsUnder, FieldError, parseList, serverErrors, zodFieldErrors } from "./form-errors";
 import { type VariantDraft, VariantsEditor } from "./variants-editor";
 
-type Scope = "user" | "team" | "visitor";
+const DEFAULT_DESIGN: ExperimentDesign = {
+  scope: "visitor",
+  assignmentType: "deterministic",
+  hashing: "growthbook-v2",
+};
+const DESIGN_IDS = { scope: "scope", assignmentType: "assignmentType", hashing: "hashing" };
 
 const DEFAULT_VARIANTS: VariantDraft[] = [
   { name: "control", percentage: 50 },
@@ -30,9 +36,7 @@ export function ExperimentCreateForm() {
   const router = useRouter();
   const [slug, setSlug] = useState("");
   const [description, setDescription] = useState("");
-  const [scope, setScope] = useState<Scope>("visitor");
-  const [assignmentType, setAssignmentType] = useState<"deterministic" | "random">("deterministic");
-  const [hashing, setHashing] = useState<"growthbook-v2" | "posthog">("growthbook-v2");
+  const [design, setDesign] = useState<ExperimentDesign>(DEFAULT_DESIGN);
   const [variants, setVariants] = useState<VariantDraft[]>(DEFAULT_VARIANTS);
   const [trafficPercent, setTrafficPercent] = useState(100);
   const [events, setEvents] = useState("");
@@ -42,9 +46,7 @@ export function ExperimentCreateForm() {
   const input = {
     slug,
     description,
-    scope,
-    assignmentType,
-    hashing,
+    ...design,
     variants,
     trafficPercent,
     conversionEvents: parseList(events),
@@ -103,47 +105,10 @@ export function ExperimentCreateForm() {
         </p>
       </div>
 
-      <div>
-        <label htmlFor="description">Description</label>
-        <textarea
-          id="description"
-          rows={2}
-          value={description}
-          onChange={(event) => setDescription(event.target.value)}
-        />
-      </div>
+      <DescriptionField id="description" value={description} onChange={setDescription} />
 
       <div className="grid-2">
-        <div>
-          <label htmlFor="scope">Who is assigned</label>
-          <select id="scope" value={scope} onChange={(event) => setScope(event.target.value as Scope)}>
-            <option value="visitor">Visitors (anonymous cookie)</option>
-            <option value="user">Users (signed in)</option>
-            <option value="team">Teams (every member sees the same)</option>
-          </select>
-        </div>
-        <div>
-          <label htmlFor="assignmentType">Assignment</label>
-          <select
-            id="assignmentType"
-            value={assignmentType}
-            onChange={(event) => setAssignmentType(event.target.value as "deterministic" | "random")}
-          >
-            <option value="deterministic">Deterministic (hash of the id)</option>
-            <option value="random">Random (stored at first sight)</option>
-          </select>
-        </div>
-        <div>
-          <label htmlFor="hashing">Hashing</label>
-          <select
-            id="hashing"
-            value={hashing}
-            onChange={(event) => setHashing(event.target.value as "growthbook-v2" | "posthog")}
-          >
-            <option value="growthbook-v2">GrowthBook v2 (default)</option>
-            <option value="posthog">PostHog-compatible (same as a PostHog flag with this key)</option>
-          </select>
-        </div>
+        <ExperimentDesignSelects ids={DESIGN_IDS} design={design} onChange={setDesign} />
         <div>
           <label htmlFor="trafficPercent">Traffic allocation (%)</label>
           <input

@@ -5,12 +5,15 @@ import { type FormEvent, useState } from "react";
 import { experimentUpdateSchema } from "@/features/experiments/core/admin-inputs";
 import type { ExperimentConfig } from "@/features/experiments/core/config";
 import { api } from "@/trpc/react";
+import { DescriptionField, type ExperimentDesign, ExperimentDesignSelects } from "./experiment-form-fields";
 import { ForcedVariantsToggle } from "./forced-variants-toggle";
 import { errorsUnder, FieldError, parseList, serverErrors, zodFieldErrors } from "./form-errors";
 import { type VariantDraft, VariantsEditor } from "./variants-editor";
 import { remountOnNewVersion, type SavedNotice } from "./versioned-form";
 
 type Props = { slug: string; description: string; version: number; config: ExperimentConfig };
+
+const DESIGN_IDS = { scope: "edit-scope", assignmentType: "edit-assignment", hashing: "edit-hashing" };
 
 const sameVariants = (a: VariantDraft[], b: VariantDraft[]) =>
   a.length === b.length &&
@@ -43,7 +46,7 @@ function ExperimentEditFields({
   const [setPersonProperty, setSetPersonProperty] = useState(config.setPersonProperty);
   const [allowForcedVariants, setAllowForcedVariants] = useState(config.allowForcedVariants);
   const [variantChange, setVariantChange] = useState<"keep" | "rerandomize" | null>(null);
-  const [design, setDesign] = useState({
+  const [design, setDesign] = useState<ExperimentDesign>({
     scope: config.scope,
     assignmentType: config.assignmentType,
     hashing: config.hashing,
@@ -88,56 +91,11 @@ function ExperimentEditFields({
 
   return (
     <form className="stack" onSubmit={submit} noValidate aria-label="Edit experiment">
-      <div>
-        <label htmlFor="edit-description">Description</label>
-        <textarea
-          id="edit-description"
-          rows={2}
-          value={description}
-          onChange={(event) => setDescription(event.target.value)}
-        />
-      </div>
+      <DescriptionField id="edit-description" value={description} onChange={setDescription} />
 
       {!started && (
         <div className="grid-2">
-          <div>
-            <label htmlFor="edit-scope">Who is assigned</label>
-            <select
-              id="edit-scope"
-              value={design.scope}
-              onChange={(event) => setDesign({ ...design, scope: event.target.value as typeof design.scope })}
-            >
-              <option value="visitor">Visitors</option>
-              <option value="user">Users</option>
-              <option value="team">Teams</option>
-            </select>
-          </div>
-          <div>
-            <label htmlFor="edit-assignment">Assignment</label>
-            <select
-              id="edit-assignment"
-              value={design.assignmentType}
-              onChange={(event) =>
-                setDesign({ ...design, assignmentType: event.target.value as typeof design.assignmentType })
-              }
-            >
-              <option value="deterministic">Deterministic</option>
-              <option value="random">Random</option>
-            </select>
-          </div>
-          <div>
-            <label htmlFor="edit-hashing">Hashing</label>
-            <select
-              id="edit-hashing"
-              value={design.hashing}
-              onChange={(event) =>
-                setDesign({ ...design, hashing: event.target.value as typeof design.hashing })
-              }
-            >
-              <option value="growthbook-v2">GrowthBook v2</option>
-              <option value="posthog">PostHog-compatible</option>
-            </select>
-          </div>
+          <ExperimentDesignSelects ids={DESIGN_IDS} design={design} onChange={setDesign} />
         </div>
       )}
 

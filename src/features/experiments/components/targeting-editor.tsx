@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { type TargetingRules, targetingRulesSchema } from "@/features/experiments/core/targeting-rules";
 import { api } from "@/trpc/react";
+import { TextareaField } from "./experiment-form-fields";
 import { parseList, serverErrors } from "./form-errors";
 import { TargetingPreviewPanel } from "./targeting-preview-panel";
 import { remountOnNewVersion, type SavedNotice } from "./versioned-form";
@@ -87,25 +88,21 @@ function TargetingFields({
             </label>
           ))}
         </fieldset>
-        <div>
-          <label htmlFor="teamIds">Only these teams</label>
-          <textarea
-            id="teamIds"
-            rows={3}
-            value={teamIds}
-            onChange={(event) => setTeamIds(event.target.value)}
-          />
-          <p className="hint">Team ids, one per line or separated by commas. Empty: every team.</p>
-        </div>
-        <div>
-          <label htmlFor="organizationIds">Only these organizations</label>
-          <textarea
-            id="organizationIds"
-            rows={2}
-            value={organizationIds}
-            onChange={(event) => setOrganizationIds(event.target.value)}
-          />
-        </div>
+        <TextareaField
+          id="teamIds"
+          label="Only these teams"
+          rows={3}
+          value={teamIds}
+          onChange={setTeamIds}
+          hint="Team ids, one per line or separated by commas. Empty: every team."
+        />
+        <TextareaField
+          id="organizationIds"
+          label="Only these organizations"
+          rows={2}
+          value={organizationIds}
+          onChange={setOrganizationIds}
+        />
         <label className="choice">
           <input
             type="checkbox"
