@@ -109,7 +109,17 @@ export function httpBenchResult(run: {
         detail:
           `returning ${pacedReturning.p99Ms} ms (new to this instance ${pacedElsewhere.p99Ms} ms), new ${pacedNew.p99Ms} ms ` +
           `(${failures(pacedReturning) + failures(pacedElsewhere) + failures(pacedNew)} failed requests); the floor paced at half its rate: ${pacedFloor.p99Ms} ms; ` +
-          `the load generator itself sent its requests late by p99 ${[pacedReturning, pacedElsewhere, pacedNew, pacedFloor].map((paced) => paced.sendLagP99Ms ?? "n/a").join(" / ")} ms (returning, new to this instance, new, floor), which those latencies include`,
+          `the load generator itself sent its requests late by p99 ${[pacedReturning, pacedElsewhere, pacedNew, pacedFloor].map((paced) => paced.sendLagP99Ms ?? "n/a").join(" / ")} ms (returning, new to this instance, new, floor), which those latencies include. ` +
+          `Each turn's own p99 (ms): ${(
+            [
+              ["returning", pacedReturning],
+              ["new to this instance", pacedElsewhere],
+              ["new", pacedNew],
+              ["floor", pacedFloor],
+            ] as const
+          )
+            .map(([name, paced]) => `${name} ${paced.sliceP99Ms.join(" / ")}`)
+            .join("; ")}`,
       },
       {
         label: `p99 under 50 ms at saturation (${connections} connections as fast as they go)`,
@@ -131,7 +141,7 @@ export function httpBenchResult(run: {
         serverNodeFlags(availableParallelism(), process.env.NODE_OPTIONS)
           .map((flag) => `\`${flag}\``)
           .join(" ") || "the operator's NODE_OPTIONS"
-      } (src/server/node-flags.ts): V8's garbage-collection helper threads leave a core to the request thread. Next.js keeps most of each request's objects past the minor collections, so a major collection comes every 15-20 s at these rates; with V8's default 4 helpers on 2 cores it held requests for 80-170 ms, which is most of the tail the p99 rows show.`,
+      } (src/server/node-flags.ts): V8's garbage-collection helper threads leave a core to the request thread. Next.js keeps most of each request's objects past the minor collections, so a major collection comes every 10-20 s at these rates; with V8's default 4 helpers on 2 cores it held requests for 80-170 ms, which is most of the tail the p99 rows show. With a garbage-collection observer in the server (new visitors paced at 650 req/s for 30 s, on their own), every cluster of requests over 40 ms began within 30 ms of a major collection, and the old generation grew by about 35 kB a request between them, with 4 client connections or 50 alike and with a 64 MB young generation (\`--max-semi-space-size\`) as with the default: the turns' own p99 in the target's detail show whether such a stall fell into a turn.`,
       "Load generator, Next.js and PostgreSQL share the machine's cores, so absolute figures depend on it; the ratios to the floor and the CPU time per request (from /proc: the app's process tree, and the database's backends) are the comparable parts.",
       "The paced runs are open-loop (bench/lib/paced.ts): a request starts every 1/rate s over at most 50 keep-alive connections, answered or not, and its latency counts from when it was due, so a request the load generator itself sent late (its timer or event loop held up by the shared machine) counts as late too: the p99 target's detail gives that send lag. autocannon's own `overallRate` sends each connection's share of a second back to back as the second begins, so its latencies measure a burst of a whole second's requests.",
     ],

@@ -21,6 +21,11 @@ export type LoadSummary = {
   durationSeconds: number;
   /** Paced runs: the p99 of how late the load generator sent its requests (see paced.ts). */
   sendLagP99Ms?: number;
+  /**
+   * The p99 of each slice the figures pool, in the order run: whether a tail is spread over the
+   * run or comes from one stall in one slice (a major garbage collection, a busy neighbour).
+   */
+  sliceP99Ms: number[];
   /** CPU milliseconds per request of the app's processes and of its PostgreSQL backends (null: unknown). */
   appCpuMs: number | null;
   databaseCpuMs: number | null;
@@ -101,6 +106,7 @@ export function summarize(label: string, runs: Measurement[]): LoadSummary {
     non2xx: total((run) => run.non2xx),
     durationSeconds,
     ...(sendLags.length ? { sendLagP99Ms: quantile(sendLags, 0.99) } : {}),
+    sliceP99Ms: runs.map((run) => quantile(run.latenciesMs, 0.99)),
     appCpuMs: cpuMsPerRequest((run) => run.appCpuSeconds),
     databaseCpuMs: cpuMsPerRequest((run) => run.databaseCpuSeconds),
   };

@@ -13,6 +13,7 @@ const load = (overrides: Partial<LoadSummary> = {}): LoadSummary => ({
   durationSeconds: 60,
   appCpuMs: 2,
   databaseCpuMs: 2,
+  sliceP99Ms: [40],
   ...overrides,
 });
 

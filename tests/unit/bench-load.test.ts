@@ -65,6 +65,8 @@ describe("interleaved load runs", () => {
     expect(pooled.p50Ms).toBe(10);
     // The slow slice's 10 outliers are 5% of all answers: above the 99th percentile's rank.
     expect(pooled.p99Ms).toBe(500);
+    // And each slice's own: the tail is the slow slice's alone.
+    expect(pooled.sliceP99Ms).toEqual([10, 500]);
     expect(pooled.errors).toBe(2);
     expect(pooled.errorCodes).toEqual({ ECONNRESET: 2 });
     expect(pooled.non2xx).toBe(3);
