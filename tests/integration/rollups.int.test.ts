@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Prisma } from "@/generated/prisma/client";
 import { rebuildRollups, scheduleRollups } from "@/server/events/rollup-jobs";
 import { FLAGGED_KEY, refreshRollups, takeRollupLock } from "@/server/events/rollups";
-import { createTestDatabase, databaseKinds, type TestDatabase } from "./databases";
+import { createTestDatabase, type DatabaseKind, databaseKinds, type TestDatabase } from "./databases";
 
 const SLUG = "rollup-test";
 const day1 = (hour: number) => new Date(Date.UTC(2026, 10, 20, hour));
@@ -53,13 +53,17 @@ function assignment(
 const signup = { conversion_event: "signup" };
 const purchase = (value: number | string) => ({ conversion_event: "purchase", value, currency: "EUR" });
 
+/** A migrated database holding the visitor-scoped experiment SLUG. */
+async function databaseWithExperiment(kind: DatabaseKind): Promise<TestDatabase> {
+  const test = await createTestDatabase(kind);
+  await test.db.feature.create({ data: { slug: SLUG, type: "EXPERIMENT", metadata: { scope: "visitor" } } });
+  return test;
+}
+
 describe.each(databaseKinds())("daily rollups on %s", (kind) => {
   let test: TestDatabase;
   beforeAll(async () => {
-    test = await createTestDatabase(kind);
-    await test.db.feature.create({
-      data: { slug: SLUG, type: "EXPERIMENT", metadata: { scope: "visitor" } },
-    });
+    test = await databaseWithExperiment(kind);
     await test.db.experimentVariant.createMany({
       data: [
         assignment({ visitorId: "a" }, "control", day1(8), day1(9)),
@@ -395,10 +399,7 @@ describe.each(databaseKinds().filter((kind) => kind === "postgres"))(
   (kind) => {
     let test: TestDatabase;
     beforeAll(async () => {
-      test = await createTestDatabase(kind);
-      await test.db.feature.create({
-        data: { slug: SLUG, type: "EXPERIMENT", metadata: { scope: "visitor" } },
-      });
+      test = await databaseWithExperiment(kind);
       await test.db.experimentVariant.create({
         data: assignment({ visitorId: "a" }, "control", day1(8), day1(9)),
       });
