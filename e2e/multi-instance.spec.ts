@@ -6,6 +6,7 @@ import Redis from "ioredis";
 import pg from "pg";
 import { eventUuid } from "../src/features/experiments/core/events";
 import { FakePostHog } from "../tests/integration/fake-posthog";
+import { redisAnswers } from "../tests/integration/redis-probe";
 
 /**
  * Two `next start` processes on one PostgreSQL, as behind a load balancer. Part of the e2e stage
@@ -53,19 +54,6 @@ async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Prom
     return await work(client);
   } finally {
     await client.end();
-  }
-}
-
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0 });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
   }
 }
 
@@ -167,7 +155,7 @@ async function signInAdmin(browser: Browser, instance: Instance): Promise<Browse
 }
 
 test.beforeAll(async ({ browser }) => {
-  redisUp = await redisAnswers();
+  redisUp = await redisAnswers(redisUrl);
   fakePostHog = await new FakePostHog().start();
   await withAdminClient((client) => client.query(`CREATE DATABASE "${databaseName}"`));
   const url = new URL(adminUrl as string);

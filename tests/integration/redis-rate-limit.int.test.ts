@@ -10,6 +10,7 @@ import {
   RedisConnection,
   RedisRateLimiter,
 } from "@/server/rate-limit-redis";
+import { redisAnswers } from "./redis-probe";
 
 /**
  * Against the real Redis (TEST_REDIS_URL, default 127.0.0.1:6379). Every key this run writes
@@ -22,20 +23,7 @@ const namespace = `verdict-test:${runId}`;
 /** createRateLimiter writes under the app's namespace: these names keep this run's keys apart. */
 const appLimiterName = `int-test-${runId}`;
 
-async function reachable(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0 });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const redisUp = await reachable(redisUrl);
+const redisUp = await redisAnswers(redisUrl);
 if (!redisUp) console.warn(`Skipping the Redis rate-limit tests: no Redis answers at ${redisUrl}`);
 
 /** A port nothing listens on: bind one, then close it. */
