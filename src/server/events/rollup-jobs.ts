@@ -22,15 +22,17 @@ export async function rebuildRollups(
   db: PrismaClient,
   onProgress: (progress: RebuildProgress) => void = () => {},
 ): Promise<{ experiments: number; rows: number }> {
-  const experiments = await db.$queryRaw<{ slug: string }[]>`
-    select f."slug" from "Feature" f
-    where exists (select 1 from "ExperimentVariant" a where a."experimentSlug" = f."slug")
-    order by f."slug"`;
-  const slugs = experiments.map((experiment) => experiment.slug);
-  await db.$transaction(async (tx) => {
+  // Listed under the lock, so no refresh writes rows for an experiment missing from the list.
+  const slugs = await db.$transaction(async (tx) => {
     await takeRollupLock(tx, true);
+    const experiments = await tx.$queryRaw<{ slug: string }[]>`
+      select f."slug" from "Feature" f
+      where exists (select 1 from "ExperimentVariant" a where a."experimentSlug" = f."slug")
+      order by f."slug"`;
+    const listed = experiments.map((experiment) => experiment.slug);
     await tx.$executeRaw`delete from "experiment_rollups_daily"
-      where "experimentSlug" <> all(${slugs}::text[])`;
+      where "experimentSlug" <> all(${listed}::text[])`;
+    return listed;
   });
   let rows = 0;
   onProgress({ done: 0, total: slugs.length, slug: null });
