@@ -16,8 +16,7 @@ import { ResultsService, ROLLUP_THRESHOLD } from "@/features/experiments/server/
 import { createExperimentServices } from "@/features/experiments/server/services";
 import type { Database } from "@/server/db/client";
 import { applyMigrations } from "@/server/db/migrations";
-import { rebuildRollups } from "@/server/events/rollup-jobs";
-import { refreshRollups } from "@/server/events/rollups";
+import { rebuildRollups, refreshRecentRollups } from "@/server/events/rollup-jobs";
 import { progress, report } from "./lib/report";
 import { createThrowawayDatabase, onExit, openDatabase, postgresServerUrl } from "./lib/server";
 
@@ -195,7 +194,7 @@ async function main() {
     // subjects with news since then. It must leave exactly what the full rebuild wrote.
     const rebuilt = await rollupRows(db);
     const recentStart = Date.now();
-    await refreshRollups(db, new Date(Date.now() - 2 * 86_400_000));
+    await refreshRecentRollups(db);
     const recentSeconds = (Date.now() - recentStart) / 1000;
     const refreshed = await rollupRows(db);
     const recentAgrees = refreshed.length === rebuilt.length && sameFigures(refreshed, rebuilt);

@@ -1,14 +1,13 @@
 // `npm run rollups:refresh`: recomputes experiment_rollups_daily for the last two days, or all of
 // it with `-- --full` (after a backfill or a restore), one experiment at a time.
 import { getDb } from "@/server/db/client";
-import { analyzeEventTables, rebuildRollups } from "@/server/events/rollup-jobs";
-import { refreshRollups } from "@/server/events/rollups";
+import { analyzeEventTables, rebuildRollups, refreshRecentRollups } from "@/server/events/rollup-jobs";
 import { runCli } from "./cli";
 
 await runCli(async () => {
   if (!process.argv.includes("--full")) {
     console.log("• Refreshing rollups for the last two days…");
-    const rows = await refreshRollups(getDb(), new Date(Date.now() - 2 * 86_400_000));
+    const rows = await refreshRecentRollups(getDb());
     console.log(rows === null ? "• Another refresh is running; skipped" : `• Wrote ${rows} rollup rows`);
     return;
   }

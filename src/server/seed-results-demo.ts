@@ -4,6 +4,7 @@ import { CONVERSION_EVENT, EXPOSURE_EVENT } from "@/features/experiments/core/ev
 import { PURCHASE_EVENT } from "@/features/experiments/core/orders";
 import { mulberry32 } from "@/features/experiments/core/seeded-random";
 import { toExperimentMetadata } from "@/features/experiments/server/metadata";
+import { DAY_MS } from "@/features/experiments/server/results-folding";
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
 import { analyzeEventTables, rebuildRollups } from "./events/rollup-jobs";
 
@@ -20,7 +21,6 @@ const EXPOSED_SHARE = 0.93;
 const CHECKOUT_RATE = { control: 0.12, treatment: 0.145 } as const;
 const PURCHASE_SHARE_OF_CHECKOUTS = 0.42;
 const RETURNING_SHARE = 0.15;
-const DAY_MS = 86_400_000;
 
 function visitorId(random: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join("");

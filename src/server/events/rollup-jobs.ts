@@ -1,3 +1,4 @@
+import { DAY_MS } from "@/features/experiments/server/results-folding";
 import type { PrismaClient } from "@/generated/prisma/client";
 import { logger } from "../logger";
 import { refreshRollups, takeRollupLock } from "./rollups";
@@ -6,6 +7,14 @@ import { refreshRollups, takeRollupLock } from "./rollups";
  * The jobs around `refreshRollups`: the full rebuild (by hand, after a backfill or a restore), the
  * in-app schedule of recent refreshes, and the table maintenance both want.
  */
+
+/** Late events land in yesterday too, so a routine refresh rewrites the last two days. */
+const RECENT_DAYS = 2;
+
+/** The routine refresh: the schedule's, and `npm run rollups:refresh` without `--full`. */
+export function refreshRecentRollups(db: PrismaClient): Promise<number | null> {
+  return refreshRollups(db, new Date(Date.now() - RECENT_DAYS * DAY_MS));
+}
 
 export type RebuildProgress = { done: number; total: number; slug: string | null };
 
@@ -85,7 +94,7 @@ export function scheduleRollups(db: PrismaClient, schedule: RollupSchedule = {})
         await analyzeEventTables(db, { vacuum: true });
         maintainedAt = Date.now();
       }
-      await refreshRollups(db, new Date(Date.now() - 2 * 86_400_000));
+      await refreshRecentRollups(db);
     } catch (error) {
       logger.warn("rollup refresh failed; will retry", { error: String(error) });
     }
