@@ -119,6 +119,12 @@ export const envSchema = z.object({
    * ignores X-Forwarded-For and X-Real-IP, for instances reachable without a proxy.
    */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
+  /**
+   * How the server's requests follow their abort signal (see request-signal.ts): `following`, with
+   * a listener, or `native`, Node's own way, whose finalization registry costs each major garbage
+   * collection more marking.
+   */
+  REQUEST_SIGNAL: z.enum(["following", "native"]).default("following"),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -58,6 +58,12 @@ describe("parseEnv", () => {
     expect(env.POSTHOG_API_KEY).toBeUndefined();
   });
 
+  it("follows request signals with a listener unless told to keep Node's way", () => {
+    expect(parseEnv({}).REQUEST_SIGNAL).toBe("following");
+    expect(parseEnv({ REQUEST_SIGNAL: "native" }).REQUEST_SIGNAL).toBe("native");
+    expect(problemsOf({ REQUEST_SIGNAL: "weak" }).join(" ")).toContain("REQUEST_SIGNAL");
+  });
+
   it("accepts postgres:// and postgresql:// URLs and coerces PORT", () => {
     expect(parseEnv({ DATABASE_URL: "postgres://u:p@db:5432/verdict" }).DATABASE_URL).toBe(
       "postgres://u:p@db:5432/verdict",
