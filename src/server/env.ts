@@ -120,9 +120,9 @@ export const envSchema = z.object({
    */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
   /**
-   * How the server's requests follow their abort signal (see request-signal.ts): `following`, with
-   * a listener, or `native`, Node's own way, whose finalization registry costs each major garbage
-   * collection more marking.
+   * How the server's requests follow their abort signal (see request-signal.ts): `following`, by
+   * taking the caller's signal as their own, or `native`, Node's own way, whose finalization
+   * registry costs each major garbage collection more marking.
    */
   REQUEST_SIGNAL: z.enum(["following", "native"]).default("following"),
 });

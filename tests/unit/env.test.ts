@@ -58,7 +58,7 @@ describe("parseEnv", () => {
     expect(env.POSTHOG_API_KEY).toBeUndefined();
   });
 
-  it("follows request signals with a listener unless told to keep Node's way", () => {
+  it("has requests take their caller's signal unless told to keep Node's way", () => {
     expect(parseEnv({}).REQUEST_SIGNAL).toBe("following");
     expect(parseEnv({ REQUEST_SIGNAL: "native" }).REQUEST_SIGNAL).toBe("native");
     expect(problemsOf({ REQUEST_SIGNAL: "weak" }).join(" ")).toContain("REQUEST_SIGNAL");

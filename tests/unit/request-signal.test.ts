@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
@@ -14,7 +15,7 @@ const tasks = async (count: number) => {
   for (let turn = 0; turn < count; turn += 1) await new Promise((resolve) => setTimeout(resolve, 0));
 };
 
-describe("requests following their signal with a listener", () => {
+describe("requests taking their caller's signal as their own", () => {
   it("abort with the followed signal, with its reason", () => {
     const client = new AbortController();
     const request = new FollowingRequest(URL_, { signal: client.signal });
@@ -23,6 +24,15 @@ describe("requests following their signal with a listener", () => {
     client.abort(reason);
     expect(request.signal.aborted).toBe(true);
     expect(request.signal.reason).toBe(reason);
+  });
+
+  it("add nothing to the caller's signal, which Node's class gives a listener", () => {
+    const client = new AbortController();
+    const request = new FollowingRequest(URL_, { signal: client.signal });
+    expect(request.signal).toBe(client.signal);
+    expect(getEventListeners(client.signal, "abort")).toHaveLength(0);
+    new NativeRequest(URL_, { signal: client.signal });
+    expect(getEventListeners(client.signal, "abort")).toHaveLength(1);
   });
 
   it("start aborted when the signal already is", () => {
