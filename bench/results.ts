@@ -12,7 +12,8 @@
 import pg from "pg";
 import { experimentConfigSchema } from "@/features/experiments/core/config";
 import { toExperimentMetadata } from "@/features/experiments/server/metadata";
-import { ResultsService, ROLLUP_THRESHOLD } from "@/features/experiments/server/results-service";
+import { ResultsService } from "@/features/experiments/server/results-service";
+import { ROLLUP_THRESHOLD } from "@/features/experiments/server/rollup-threshold";
 import { createExperimentServices } from "@/features/experiments/server/services";
 import type { Database } from "@/server/db/client";
 import { applyMigrations } from "@/server/db/migrations";

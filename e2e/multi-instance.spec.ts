@@ -1,12 +1,17 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { type Browser, type BrowserContext, expect, test } from "@playwright/test";
 import Redis from "ioredis";
-import pg from "pg";
+import type pg from "pg";
+import { formatDate } from "../src/features/experiments/components/format";
 import { eventUuid } from "../src/features/experiments/core/events";
+import { withPgClient } from "../src/server/db/pg-client";
+import { RESULTS_DEMO_SLUG } from "../src/server/seed-results-demo";
 import { FakePostHog } from "../tests/integration/fake-posthog";
 import { redisAnswers } from "../tests/integration/redis-probe";
+import { type AppInstance, runScript, sleep, startApp, stopProcess } from "./app-process";
+import { saveScreenshot } from "./helpers";
 
 /**
  * Two `next start` processes on one PostgreSQL, as behind a load balancer. Part of the e2e stage
@@ -33,7 +38,7 @@ const IP = {
 /** Every visitor id and address this run sends: their rate-limit keys in Redis are deleted afterwards. */
 const rateLimitSubjects = new Set<string>(Object.values(IP));
 
-type Instance = { base: string; output: string[] };
+type Instance = AppInstance;
 
 test.describe.configure({ mode: "serial", timeout: 240_000 });
 test.skip(!adminUrl, "Needs PostgreSQL: set TEST_DATABASE_URL (CI does) to run the multi-instance test");
@@ -47,28 +52,8 @@ const started: ChildProcess[] = [];
 let admin: BrowserContext;
 let redisUp = false;
 
-async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Runs a script of the app (as npm scripts do) and fails with its output if it fails. */
-function runScript(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], { env });
-    const output: string[] = [];
-    child.stdout.on("data", (chunk) => output.push(String(chunk)));
-    child.stderr.on("data", (chunk) => output.push(String(chunk)));
-    child.on("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`${args.join(" ")} exited ${code}:\n${output.join("")}`)),
-    );
-  });
-}
+const withAdminClient = <T>(work: (client: pg.Client) => Promise<T>) =>
+  withPgClient(adminUrl as string, work);
 
 function serverEnv(port?: number): NodeJS.ProcessEnv {
   return {
@@ -83,41 +68,12 @@ function serverEnv(port?: number): NodeJS.ProcessEnv {
     SEED_ADMIN_PASSWORD: ADMIN.password,
     POSTHOG_API_KEY: "phc_multi_instance",
     POSTHOG_HOST: fakePostHog.url,
+    // The seeded demo's 3,500 visitors make it a large test here: its results read the rollups.
+    RESULTS_ROLLUP_THRESHOLD: "1000",
     ...(redisUp ? { REDIS_URL: redisUrl } : {}),
     ...(port ? { PORT: String(port), NEXTAUTH_URL: `http://127.0.0.1:${port}` } : {}),
   };
 }
-
-async function startInstance(port: number): Promise<Instance> {
-  // Its own process group, so stopping it reaches next start behind the supervisor too.
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/serve.ts", "start"], {
-    env: serverEnv(port),
-    detached: true,
-  });
-  started.push(child);
-  const instance: Instance = { base: `http://127.0.0.1:${port}`, output: [] };
-  for (const stream of [child.stdout, child.stderr])
-    stream?.on("data", (chunk) => instance.output.push(String(chunk)));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`instance on ${port} exited:\n${instance.output.join("")}`);
-    const health = await fetch(`${instance.base}/api/trpc/health.check`).catch(() => null);
-    if (health?.ok) return instance;
-    if (Date.now() > deadline) throw new Error(`instance on ${port} never became healthy`);
-    await sleep(250);
-  }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || !child.pid) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  process.kill(-child.pid, "SIGTERM");
-  const timer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `experiments.getVariant` over HTTP, from the given client address. */
 async function getVariant(instance: Instance, slug: string, visitorId: string, ip: string) {
@@ -163,7 +119,7 @@ test.beforeAll(async ({ browser }) => {
   databaseUrl = url.toString();
   // Once per deploy, before the instances start (as docs/DEPLOYMENT.md says): migrate and seed.
   await runScript(["scripts/db.ts", "seed"], serverEnv());
-  instances = await Promise.all(PORTS.map(startInstance));
+  instances = await Promise.all(PORTS.map((port) => startApp(port, serverEnv(port), started)));
   admin = await signInAdmin(browser, instances[0] as Instance);
 });
 
@@ -294,4 +250,64 @@ test("a rate limit is one budget across instances when REDIS_URL is set", async 
   for (const instance of [first, second]) {
     expect((await getVariant(instance, "landing-hero", visitorId, IP.flood)).status).toBe(429);
   }
+});
+
+test("a large test's results say when its rollups were refreshed; Refresh now on one instance shows on the other", async () => {
+  const [first, second] = instances as [Instance, Instance];
+  const slug = RESULTS_DEMO_SLUG;
+  const stamp = () =>
+    withPgClient(databaseUrl, async (client) => {
+      const { rows } = await client.query(
+        `select "refreshedAt" from "experiment_rollup_refreshes" where "experimentSlug" = $1`,
+        [slug],
+      );
+      return (rows[0]?.refreshedAt as Date | undefined) ?? null;
+    });
+  const assigned = async (instance: Instance) => {
+    const input = encodeURIComponent(JSON.stringify({ json: { slug, population: "assigned" } }));
+    const response = await admin.request.get(
+      `${instance.base}/api/trpc/admin.experiments.results?input=${input}`,
+    );
+    expect(response.status()).toBe(200);
+    const results = (await response.json()).result.data.json;
+    expect(results.source).toBe("rollups");
+    return {
+      refreshedAt: results.refreshedAt as string,
+      participants: (results.analysis.metrics[0].rows as { n: number }[]).reduce(
+        (sum, row) => sum + row.n,
+        0,
+      ),
+    };
+  };
+  // Each instance refreshes the rollups as it starts.
+  await expect.poll(stamp, { timeout: 30_000 }).not.toBeNull();
+  const before = await assigned(first);
+
+  const page = await admin.newPage();
+  await page.goto(`${second.base}/admin/experiments/${slug}/results?population=assigned`);
+  await expect(page.getByText("read from the daily rollups (a large test)")).toBeVisible();
+  const freshness = page.getByTestId("rollup-freshness");
+  await expect(freshness).toContainText(`as of ${formatDate(before.refreshedAt)}`);
+  await saveScreenshot(page, "results-rollup-freshness");
+
+  // Ten new participants through the first instance: the rollups have them only once refreshed.
+  for (let i = 0; i < 10; i += 1) await variantOf(first, slug, `fresh-${runId}-${i}`, IP.assign);
+  const waiting = await assigned(first);
+  if (waiting.refreshedAt === before.refreshedAt) expect(waiting.participants).toBe(before.participants);
+
+  await page.getByRole("button", { name: "Refresh now" }).click();
+  await expect
+    .poll(async () => (await stamp())?.getTime() ?? 0)
+    .toBeGreaterThan(Date.parse(before.refreshedAt));
+  // Clicked while a scheduled refresh ran: that one stamped the test, and the page said to reload.
+  if (await page.getByRole("status").isVisible()) await page.reload();
+  const refreshed = await stamp();
+  await expect(freshness).toContainText(`as of ${formatDate(refreshed)}`);
+  // Both instances read the same rows and stamp.
+  for (const instance of [first, second]) {
+    const after = await assigned(instance);
+    expect(after.participants).toBe(before.participants + 10);
+    expect(after.refreshedAt).toBe(refreshed?.toISOString());
+  }
+  await page.close();
 });

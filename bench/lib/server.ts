@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
 import { createDatabase, type DatabaseHandle } from "@/server/db/client";
+import { withPgClient } from "@/server/db/pg-client";
 
 /**
  * What the HTTP benchmarks need around them: a throwaway PostgreSQL database, the production build
@@ -28,20 +28,6 @@ export type ThrowawayDatabase = {
   drop(): Promise<void>;
 };
 
-/** One short-lived client on `url`, for statements Prisma has no words for. */
-export async function withAdminClient<T>(
-  serverUrl: string,
-  work: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Creates an empty database named `verdict_bench_<pid>` (or `name`) on the benchmark server. */
 export async function createThrowawayDatabase(
   options: { serverUrl?: string; name?: string } = {},
@@ -49,7 +35,7 @@ export async function createThrowawayDatabase(
   const serverUrl = options.serverUrl ?? postgresServerUrl();
   const name = options.name ?? `verdict_bench_${process.pid}`;
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unsafe database name ${name}`);
-  await withAdminClient(serverUrl, async (client) => {
+  await withPgClient(serverUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${name}`);
   });
@@ -62,9 +48,7 @@ export async function createThrowawayDatabase(
     async drop() {
       if (dropped) return;
       dropped = true;
-      await withAdminClient(serverUrl, (client) =>
-        client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-      );
+      await withPgClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
 }
@@ -74,7 +58,7 @@ export async function createThrowawayDatabase(
  * written: measuring right after seeding would otherwise time plans made for an empty database.
  */
 export async function analyze(url: string): Promise<void> {
-  await withAdminClient(url, (client) => client.query("ANALYZE"));
+  await withPgClient(url, (client) => client.query("ANALYZE"));
 }
 
 /**
@@ -87,7 +71,7 @@ export async function storeAssignmentsElsewhere(
   visitors: string[],
   slugs: string[],
 ): Promise<void> {
-  await withAdminClient(url, (client) =>
+  await withPgClient(url, (client) =>
     client.query(
       `INSERT INTO "ExperimentVariant" ("id", "experimentSlug", "phase", "variant", "assignmentType", "visitorId")
        SELECT gen_random_uuid(), feature."slug", (feature."metadata"->>'phase')::int,

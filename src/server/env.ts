@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLLUP_THRESHOLD } from "@/features/experiments/server/rollup-threshold";
 import { DEFAULT_STICKY_CACHE_ENTRIES } from "@/features/experiments/server/sticky-cache";
 import { DISPATCH_DEFAULTS } from "./events/delivery";
 
@@ -112,6 +113,11 @@ export const envSchema = z.object({
     .min(0)
     .max(10_000_000)
     .default(DEFAULT_STICKY_CACHE_ENTRIES),
+  /**
+   * Tests with more assignments than this in a phase read their results from the daily rollups
+   * (refreshed every few minutes) instead of the event store (exact, slower as tests grow).
+   */
+  RESULTS_ROLLUP_THRESHOLD: z.coerce.number().int().min(0).default(ROLLUP_THRESHOLD),
   RATE_LIMIT_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /**
    * How many proxies on public addresses stand in front of Verdict and append to X-Forwarded-For

@@ -97,6 +97,7 @@ describe.each(databaseKinds())("admin experiments API on %s", (kind) => {
     assignments: await test.db.experimentVariant.findMany({ orderBy: { id: "asc" } }),
     audit: await test.db.auditLog.findMany({ orderBy: { id: "asc" } }),
     userStates: await test.db.userFeature.findMany({ orderBy: { userId: "asc" } }),
+    rollupRefreshes: await test.db.experimentRollupRefresh.findMany({ orderBy: { experimentSlug: "asc" } }),
   });
 
   withFreshServices(kind, { seeded: true }, async (database, experiments) => {
@@ -120,6 +121,7 @@ describe.each(databaseKinds())("admin experiments API on %s", (kind) => {
       delete: { slug, confirmSlug: slug },
       getStats: { slug },
       results: { slug },
+      refreshResults: { slug },
       convertFlag: { flagSlug },
       auditLog: { slug },
       subject: visitor,
@@ -221,6 +223,19 @@ describe.each(databaseKinds())("admin experiments API on %s", (kind) => {
     expect(stats.total).toBe(30);
     for (const row of stats.variants) expect(row.assignments).toBe(tally[row.variant] ?? 0);
     expect(expectOk(await call("list", { search: slug }))[0].participants).toBe(30);
+  });
+
+  it("refreshes one test's rollups on demand and says when, or that a refresh is already running", async () => {
+    const slug = await createOverApi({});
+    await assignVisitors(slug, 5);
+    const refreshed = expectOk(await call("refreshResults", { slug }));
+    expect(refreshed).toMatchObject({ slug, refreshed: true });
+    const stamp = await test.db.experimentRollupRefresh.findUnique({ where: { experimentSlug: slug } });
+    expect(refreshed.refreshedAt).toBe(stamp?.refreshedAt.toISOString());
+    const rows = await test.db.experimentRollupDaily.findMany({ where: { experimentSlug: slug } });
+    expect(rows.reduce((sum, row) => sum + row.assignments, 0)).toBe(5);
+    expectError(await call("refreshResults", { slug: "no-such-test" }), 404, "NOT_FOUND");
+    expectError(await call("refreshResults", { slug: "Not A Slug!" }), 400, "BAD_REQUEST");
   });
 
   it("moves through the lifecycle and says why a transition is refused", async () => {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import pg from "pg";
 import { acquirePGlite, releasePGlite } from "@/server/db/adapter";
 import { createDatabase, type Database } from "@/server/db/client";
 import { applyMigrations } from "@/server/db/migrations";
+import { withPgClient } from "@/server/db/pg-client";
 import type { DatabaseTarget } from "@/server/db/target";
 
 /**
@@ -46,13 +46,13 @@ export async function createEmptyDatabase(
   }
   const adminUrl = postgresAdminUrl();
   if (!adminUrl) throw new Error("PostgreSQL tests need TEST_DATABASE_URL or DATABASE_URL");
-  await withAdminClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  await withPgClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     target: { kind: "postgres", url: url.toString() },
     drop: async () => {
-      await withAdminClient(adminUrl, (client) =>
+      await withPgClient(adminUrl, (client) =>
         client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
       );
     },
@@ -78,14 +78,4 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
       await empty.drop();
     },
   };
-}
-
-async function withAdminClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { proportionTest } from "@/features/experiments/core/stats";
 import { resultsToCsv } from "@/features/experiments/server/results-csv";
-import { ResultsService } from "@/features/experiments/server/results-service";
+import { type ExperimentResults, ResultsService } from "@/features/experiments/server/results-service";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { refreshRollups } from "@/server/events/rollups";
 import { RESULTS_DEMO_SLUG, seedResultsDemo } from "@/server/seed-results-demo";
@@ -241,6 +241,58 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
     const rebuilt = await large.results(slug);
     expect(rebuilt.source).toBe("rollups");
     expectSameAnalysis(rebuilt.analysis, exposed.analysis);
+  });
+
+  it("says when a large test's rollups were refreshed, and an admin's refresh brings in new events", async () => {
+    const slug = await createExperiment(services, { conversionEvents: ["signup"] });
+    await enrol(slug, 12, () => true);
+    for (const n of [1, 2, 3]) await convert(slug, n, "signup");
+    const large = new ResultsService(
+      test.db,
+      (name) => services.admin.get(name),
+      () => new Date(),
+      0,
+    );
+    const signups = (results: ExperimentResults) =>
+      results.analysis.metrics[0]?.rows.reduce((sum, row) => sum + row.total, 0);
+
+    // Before any refresh there are no rollup rows to count assignments from, so even a "large"
+    // reading takes the event store, exact as of computedAt: no refresh time there.
+    const before = await large.results(slug);
+    expect(before.source).toBe("events");
+    expect(before.refreshedAt).toBeNull();
+
+    const startedAt = Date.now();
+    const first = await large.refreshRollups(slug);
+    expect(first).toMatchObject({ slug, refreshed: true });
+    const stamped = Date.parse(first.refreshedAt ?? "");
+    // The transaction's start, by the database's clock (the same machine here).
+    expect(Math.abs(stamped - startedAt)).toBeLessThan(5_000);
+    const refreshed = await large.results(slug);
+    expect(refreshed.refreshedAt).toBe(first.refreshedAt);
+    expect(signups(refreshed)).toBe(3);
+
+    // New conversions wait for the next refresh; "Refresh now" brings them in with a newer stamp.
+    for (const n of [4, 5]) await convert(slug, n, "signup");
+    expect(signups(await large.results(slug))).toBe(3);
+    const second = await large.refreshRollups(slug);
+    expect(second.refreshed).toBe(true);
+    expect(Date.parse(second.refreshedAt ?? "")).toBeGreaterThanOrEqual(stamped);
+    const after = await large.results(slug);
+    expect(signups(after)).toBe(5);
+    expect(after.refreshedAt).toBe(second.refreshedAt);
+    // Every figure equals the event store's.
+    expectSameAnalysis(after.analysis, (await services.results.results(slug)).analysis);
+
+    // Rollups written before refreshes were recorded (an upgrade): read as they are, with no stamp.
+    await test.db.experimentRollupRefresh.delete({ where: { experimentSlug: slug } });
+    const unstamped = await large.results(slug);
+    expect(unstamped.source).toBe("rollups");
+    expect(unstamped.refreshedAt).toBeNull();
+
+    await expect(large.refreshRollups("no-such-test")).rejects.toMatchObject({
+      code: "EXPERIMENT_NOT_FOUND",
+    });
   });
 
   it("charts a small test from the event store, exact on every load, one point a day", async () => {

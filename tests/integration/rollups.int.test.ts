@@ -293,6 +293,42 @@ describe.each(databaseKinds())("daily rollups on %s", (kind) => {
     expect(firstDay(after)?.assignments).toBe((firstDay(before)?.assignments ?? 0) + 1);
   });
 
+  it("stamps every experiment a refresh covered with its start, in its transaction; flags get none", async () => {
+    await test.db.feature.create({ data: { slug: "rollup-stamp-flag", type: "FLAG" } });
+    await test.db.feature.create({
+      data: { slug: "rollup-stamp-other", type: "EXPERIMENT", metadata: { scope: "visitor" } },
+    });
+    const stamps = async () =>
+      new Map(
+        (await test.db.experimentRollupRefresh.findMany()).map((row) => [
+          row.experimentSlug,
+          row.refreshedAt.getTime(),
+        ]),
+      );
+    await test.db.experimentRollupRefresh.deleteMany();
+
+    await refreshRollups(test.db, undefined, SLUG);
+    const one = await stamps();
+    expect([...one.keys()]).toEqual([SLUG]);
+
+    await refreshRollups(test.db, day3(0));
+    const all = await stamps();
+    const experiments = await test.db.feature.findMany({
+      where: { type: "EXPERIMENT" },
+      select: { slug: true },
+    });
+    expect([...all.keys()].sort()).toEqual(experiments.map((feature) => feature.slug).sort());
+    expect(all.has("rollup-stamp-other")).toBe(true);
+    expect(all.has("rollup-stamp-flag")).toBe(false);
+    // One refresh, one moment (its transaction's start), later than the one before.
+    expect(new Set(all.values()).size).toBe(1);
+    expect(all.get(SLUG)).toBeGreaterThanOrEqual(one.get(SLUG) ?? Number.POSITIVE_INFINITY);
+
+    // A deleted experiment's stamp goes with it.
+    await test.db.feature.delete({ where: { slug: "rollup-stamp-other" } });
+    expect((await stamps()).has("rollup-stamp-other")).toBe(false);
+  });
+
   it("refreshing recent days rewrites only them, with the same exact totals", async () => {
     const before = await rows();
     await test.db.experimentVariant.create({
@@ -428,6 +464,8 @@ describe.each(databaseKinds().filter((kind) => kind === "postgres"))(
       await locked;
 
       expect(await refreshRollups(test.db, day1(0))).toBeNull();
+      // The skipped refresh claims nothing: no stamp until a refresh has written the rows.
+      expect(await test.db.experimentRollupRefresh.count()).toBe(0);
       let settled = false;
       const rebuild = rebuildRollups(test.db).finally(() => {
         settled = true;
@@ -440,6 +478,9 @@ describe.each(databaseKinds().filter((kind) => kind === "postgres"))(
       await holder;
       expect(await rebuild).toEqual({ experiments: 1, rows: 1 });
       expect(await test.db.experimentRollupDaily.count()).toBe(1);
+      expect(await test.db.experimentRollupRefresh.findMany({ select: { experimentSlug: true } })).toEqual([
+        { experimentSlug: SLUG },
+      ]);
     });
   },
 );

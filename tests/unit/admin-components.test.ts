@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { changedFields } from "@/features/experiments/components/audit-log-table";
 import { errorsUnder, parseList, zodFieldErrors } from "@/features/experiments/components/form-errors";
+import { describeAge } from "@/features/experiments/components/results-format";
 import { describeTargeting } from "@/features/experiments/components/targeting-summary";
 import { splitEvenly } from "@/features/experiments/components/variants-editor";
 import { experimentDraftSchema } from "@/features/experiments/core/admin-inputs";
@@ -71,5 +72,22 @@ describe("describeTargeting", () => {
         condition: { a: 1 },
       }),
     ).toBe("plans teams, organization · not in an organization · attribute condition");
+  });
+});
+
+describe("describeAge", () => {
+  const computed = "2026-12-06T12:00:00.000Z";
+  const ago = (ms: number) => new Date(Date.parse(computed) - ms).toISOString();
+  it("says how long before the page was computed, in the largest sensible unit", () => {
+    expect(describeAge(ago(59_999), computed)).toBe("under a minute");
+    expect(describeAge(ago(60_000), computed)).toBe("1 minute");
+    expect(describeAge(ago(4 * 60_000 + 59_000), computed)).toBe("4 minutes");
+    expect(describeAge(ago(119 * 60_000), computed)).toBe("119 minutes");
+    expect(describeAge(ago(120 * 60_000), computed)).toBe("2 hours");
+    expect(describeAge(ago(47 * 3_600_000 + 59 * 60_000), computed)).toBe("47 hours");
+    expect(describeAge(ago(3 * 86_400_000), computed)).toBe("3 days");
+  });
+  it("never goes negative when the stamp is a little ahead of the page's clock", () => {
+    expect(describeAge("2026-12-06T12:00:05.000Z", computed)).toBe("under a minute");
   });
 });

@@ -11,9 +11,12 @@ import { refreshRollups, takeRollupLock } from "./rollups";
 /** Late events land in yesterday too, so a routine refresh rewrites the last two days. */
 const RECENT_DAYS = 2;
 
-/** The routine refresh: the schedule's, and `npm run rollups:refresh` without `--full`. */
-export function refreshRecentRollups(db: PrismaClient): Promise<number | null> {
-  return refreshRollups(db, new Date(Date.now() - RECENT_DAYS * DAY_MS));
+/**
+ * The routine refresh: the schedule's, `npm run rollups:refresh` without `--full`, and an admin's
+ * "Refresh now" for one experiment (`slug`). Null when another refresh holds the lock.
+ */
+export function refreshRecentRollups(db: PrismaClient, slug?: string): Promise<number | null> {
+  return refreshRollups(db, new Date(Date.now() - RECENT_DAYS * DAY_MS), slug);
 }
 
 export type RebuildProgress = { done: number; total: number; slug: string | null };

@@ -206,6 +206,7 @@ export async function refreshRollups(
         left join per_variant v using (day, slug, phase, variant)
         left join revenue r using (day, slug, phase, variant)`;
       await recountFlags(tx, only);
+      await recordRefresh(tx, only);
       return written;
     },
     // A refresh of recent days takes seconds; a full rebuild reads every event ever stored (about
@@ -227,6 +228,19 @@ export async function takeRollupLock(tx: Prisma.TransactionClient, wait: boolean
     { locked: boolean }[]
   >`select pg_try_advisory_xact_lock(${ROLLUP_LOCK_KEY}) as locked`;
   return lock?.locked === true;
+}
+
+/**
+ * Stamps the experiments this refresh covered with its transaction's start: every event committed
+ * before then is in their rows (later ones may be too). Committed with the rows, so the stamp never
+ * runs ahead of them.
+ */
+async function recordRefresh(tx: Prisma.TransactionClient, only: string | null): Promise<void> {
+  await tx.$executeRaw`
+    insert into "experiment_rollup_refreshes" ("experimentSlug", "refreshedAt")
+    select "slug", now() from "Feature"
+    where "type" = 'EXPERIMENT' and (${only}::text is null or "slug" = ${only})
+    on conflict ("experimentSlug") do update set "refreshedAt" = excluded."refreshedAt"`;
 }
 
 /**

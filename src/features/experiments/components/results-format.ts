@@ -50,3 +50,13 @@ export const SERIES_COLOURS = ["#555555", "#0072B2", "#E69F00", "#009E73", "#CC7
 export function metricTitle(metric: string, kind: "conversion" | "revenue"): string {
   return kind === "revenue" ? "Revenue per participant" : `${metric.replaceAll("_", " ")} (conversion)`;
 }
+
+/** How long before `computedAt` something happened, in words ("4 minutes"), never negative. */
+export function describeAge(since: string, computedAt: string): string {
+  const minutes = Math.max(0, Math.floor((Date.parse(computedAt) - Date.parse(since)) / 60_000));
+  if (minutes < 1) return "under a minute";
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} hours`;
+  return `${Math.floor(hours / 24)} days`;
+}

@@ -6,7 +6,7 @@ import { FLAGGED_KEY } from "@/server/events/rollups";
 import { subjectColumn } from "./subjects";
 
 /** The client or a transaction. */
-type QueryClient = Pick<PrismaClient, "$queryRaw" | "experimentVariant">;
+type QueryClient = Pick<PrismaClient, "$queryRaw" | "experimentVariant" | "experimentRollupRefresh">;
 
 /**
  * The SQL behind the results page. Every count is per subject (an assignment row), so repeated
@@ -103,6 +103,15 @@ export class ResultsQueries {
    */
   async subjectGroups(scope: ResultsScope, plan: SubjectPlan): Promise<SubjectGroup[]> {
     return this.db.$queryRaw<SubjectGroup[]>(subjectGroupsSql(scope, plan));
+  }
+
+  /** When the experiment's rollups were last refreshed (null: never). */
+  async rollupsRefreshedAt(slug: string): Promise<Date | null> {
+    const stamp = await this.db.experimentRollupRefresh.findUnique({
+      where: { experimentSlug: slug },
+      select: { refreshedAt: true },
+    });
+    return stamp?.refreshedAt ?? null;
   }
 
   /**

@@ -12,6 +12,7 @@ import {
 } from "@/features/experiments/core/results";
 import { type Progress, planProgress, type Verdict, verdictOf } from "@/features/experiments/core/verdict";
 import type { PrismaClient } from "@/generated/prisma/client";
+import { refreshRecentRollups } from "@/server/events/rollup-jobs";
 import { refreshRollups } from "@/server/events/rollups";
 import { logger } from "@/server/logger";
 import { ExperimentError } from "./errors";
@@ -25,13 +26,7 @@ import {
   type SeriesPoint,
 } from "./results-folding";
 import { ResultsQueries, type ResultsScope, type SubjectGroup, type SubjectPlan } from "./results-queries";
-
-/**
- * Above this many assignments in a phase, every figure comes from the daily rollups: the same
- * counts as the event store's, except that CUPED needs each subject's purchase history, so only
- * large tests (where its variance reduction is worth less than the speed) read them.
- */
-export const ROLLUP_THRESHOLD = 250_000;
+import { ROLLUP_THRESHOLD } from "./rollup-threshold";
 
 export type ExperimentResults = {
   slug: string;
@@ -44,6 +39,11 @@ export type ExperimentResults = {
   source: "events" | "rollups";
   startedAt: string | null;
   computedAt: string;
+  /**
+   * With `source: "rollups"`, when they were last refreshed: the figures hold every event stored
+   * before then. Null for the event store, whose figures are exact as of `computedAt`.
+   */
+  refreshedAt: string | null;
   analysis: ResultsAnalysis;
   progress: Progress;
   verdict: Verdict;
@@ -53,6 +53,9 @@ export type ExperimentResults = {
 };
 
 export type ResultsRequest = { phase?: number; population?: AnalysisSettings["population"] };
+
+/** What an admin's "Refresh now" did: `refreshed` is false while another refresh was running. */
+export type RollupRefreshOutcome = { slug: string; refreshed: boolean; refreshedAt: string | null };
 
 /** Control is the variant called "control", else the first one configured. */
 export function controlVariantOf(config: ExperimentConfig): string {
@@ -103,7 +106,9 @@ export class ResultsService {
 
     let measured: Omit<VariantAggregate, "weight">[];
     let daily: Daily;
+    let refreshedAt: Date | null = null;
     if (large) {
+      refreshedAt = await queries.rollupsRefreshedAt(slug);
       ({ measured, daily } = fromRollups(rollups.rows, scope.exposedOnly, seriesMetric));
     } else {
       const events = [
@@ -161,12 +166,24 @@ export class ResultsService {
       source: large ? "rollups" : "events",
       startedAt: startedAt?.toISOString() ?? null,
       computedAt: this.now().toISOString(),
+      refreshedAt: refreshedAt?.toISOString() ?? null,
       analysis,
       progress: { ...progress, daysRunning },
       verdict,
       series: dailySeries(daily, names),
       seriesMetric,
     };
+  }
+
+  /**
+   * An admin's "Refresh now": the scheduled refresh of recent days, for this experiment alone. It
+   * does not queue behind a refresh already running, which stamps the experiment itself when done.
+   */
+  async refreshRollups(slug: string): Promise<RollupRefreshOutcome> {
+    await this.getExperiment(slug);
+    const written = await refreshRecentRollups(this.db, slug);
+    const refreshedAt = await new ResultsQueries(this.db).rollupsRefreshedAt(slug);
+    return { slug, refreshed: written !== null, refreshedAt: refreshedAt?.toISOString() ?? null };
   }
 
   /**

@@ -34,6 +34,8 @@ export type ServiceOptions = {
   catalogMaxAgeMs?: number;
   /** Returning subjects' variants kept per instance (ASSIGNMENT_CACHE_ENTRIES; 0 reads every time). */
   stickyCacheEntries?: number;
+  /** Assignments above which results read the rollups (RESULTS_ROLLUP_THRESHOLD). */
+  rollupThreshold?: number;
 };
 
 /** Wires the feature's services around one database; used by the app singleton and by tests. */
@@ -74,7 +76,7 @@ export function createExperimentServices(
     assignments,
     lifecycle,
     admin,
-    results: new ResultsService(db, (slug) => admin.get(slug), options.now),
+    results: new ResultsService(db, (slug) => admin.get(slug), options.now, options.rollupThreshold),
     targetingPreview: new TargetingPreviewService(db, assignments),
     events: new EventRecorder(repository, catalog),
     listening,
@@ -92,6 +94,7 @@ export function getExperimentServices(): ExperimentServices {
   const env = getEnv();
   globalForServices.__verdictExperiments ??= createExperimentServices(getDb(), databaseTargetFromEnv(env), {
     stickyCacheEntries: env.ASSIGNMENT_CACHE_ENTRIES,
+    rollupThreshold: env.RESULTS_ROLLUP_THRESHOLD,
   });
   return globalForServices.__verdictExperiments;
 }

@@ -75,6 +75,11 @@ export const adminExperimentsRouter = createTRPCRouter({
       ctx.experiments.results.results(input.slug, { phase: input.phase, population: input.population }),
     ),
 
+  /** A large test's "Refresh now": its rollups' recent days, recomputed from the event store. */
+  refreshResults: adminProcedure
+    .input(slugInputSchema)
+    .mutation(({ ctx, input }) => ctx.experiments.results.refreshRollups(input.slug)),
+
   convertFlag: adminProcedure.input(convertFlagSchema).mutation(({ ctx, input }) =>
     ctx.experiments.lifecycle.convertFlag(input.flagSlug, actorOf(ctx.session), {
       scope: input.scope,

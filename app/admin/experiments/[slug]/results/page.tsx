@@ -8,6 +8,7 @@ import { formatDate } from "@/features/experiments/components/format";
 import { ResultsHealth } from "@/features/experiments/components/results-health";
 import { ResultsTables } from "@/features/experiments/components/results-tables";
 import { ResultsVerdict } from "@/features/experiments/components/results-verdict";
+import { RollupFreshness } from "@/features/experiments/components/rollup-freshness";
 import { SampleSizeCalculator } from "@/features/experiments/components/sample-size-calculator";
 import { StatusBadge } from "@/features/experiments/components/status-badge";
 import { resultsInputSchema } from "@/features/experiments/core/admin-inputs";
@@ -124,11 +125,12 @@ export default async function ResultsPage({
           {results.analysis.population === "exposed"
             ? "subjects who saw their variant"
             : "every assigned subject"}
-          {results.source === "rollups"
-            ? "; read from the daily rollups, refreshed every few minutes (a large test)"
-            : ""}
-          . Computed {formatDate(results.computedAt)}.
+          {results.source === "rollups" ? "; read from the daily rollups (a large test)" : ""}. Computed{" "}
+          {formatDate(results.computedAt)}.
         </p>
+        {results.source === "rollups" && (
+          <RollupFreshness slug={slug} refreshedAt={results.refreshedAt} computedAt={results.computedAt} />
+        )}
         <ResultsTables metrics={results.analysis.metrics} />
       </section>
 
