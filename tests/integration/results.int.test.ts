@@ -284,11 +284,17 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
     // Every figure equals the event store's.
     expectSameAnalysis(after.analysis, (await services.results.results(slug)).analysis);
 
-    // Rollups written before refreshes were recorded (an upgrade): read as they are, with no stamp.
+    // Rollups written before refreshes were recorded (an upgrade): read as they are, with no stamp,
+    // unless CUPED (the exposure-based default) needs its sums, which only a rebuild vouches for.
     await test.db.experimentRollupRefresh.delete({ where: { experimentSlug: slug } });
-    const unstamped = await large.results(slug);
+    const unstamped = await large.results(slug, { population: "assigned" });
     expect(unstamped.source).toBe("rollups");
     expect(unstamped.refreshedAt).toBeNull();
+    const rebuilt = await large.results(slug);
+    expect(rebuilt.source).toBe("rollups");
+    const stamp = await test.db.experimentRollupRefresh.findUnique({ where: { experimentSlug: slug } });
+    expect(rebuilt.refreshedAt).toBe(stamp?.refreshedAt.toISOString());
+    expect(stamp?.rebuiltAt).toEqual(stamp?.refreshedAt);
 
     await expect(large.refreshRollups("no-such-test")).rejects.toMatchObject({
       code: "EXPERIMENT_NOT_FOUND",
@@ -418,6 +424,23 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
     expect(
       plain.analysis.metrics.find((metric) => metric.metric === "revenue")?.rows[1]?.comparison?.cuped,
     ).toBeNull();
+    // Read as a large test, from the rollups: the same analysis, CUPED's adjustment included.
+    const large = new ResultsService(
+      test.db,
+      (name) => services.admin.get(name),
+      () => new Date(),
+      0,
+    );
+    await refreshRollups(test.db, undefined, RESULTS_DEMO_SLUG);
+    for (const [population, fromEvents] of [
+      ["exposed", results],
+      ["assigned", plain],
+    ] as const) {
+      const fromRollups = await large.results(RESULTS_DEMO_SLUG, { population });
+      expect(fromRollups.source).toBe("rollups");
+      expectSameAnalysis(fromRollups.analysis, fromEvents.analysis);
+      expectSameAnalysis(fromRollups.series, fromEvents.series);
+    }
     const csv = resultsToCsv(results).trim().split("\r\n");
     expect(csv[0]?.split(",")).toContain("relative_lift");
     expect(csv).toHaveLength(1 + results.analysis.metrics.length * 2);

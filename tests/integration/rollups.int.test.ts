@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Prisma } from "@/generated/prisma/client";
-import { rebuildRollups, scheduleRollups } from "@/server/events/rollup-jobs";
+import { rebuildOneOutdated, rebuildRollups, scheduleRollups } from "@/server/events/rollup-jobs";
 import { FLAGGED_KEY, refreshRollups, takeRollupLock } from "@/server/events/rollups";
 import { createTestDatabase, type DatabaseKind, databaseKinds, type TestDatabase } from "./databases";
 
@@ -329,6 +329,65 @@ describe.each(databaseKinds())("daily rollups on %s", (kind) => {
     expect((await stamps()).has("rollup-stamp-other")).toBe(false);
   });
 
+  it("keeps CUPED's sums: Σx, Σx² on the day of exposure, Σx·y on the days exposed revenue grows", async () => {
+    const slug = "rollup-cuped";
+    await test.db.feature.create({ data: { slug, type: "EXPERIMENT", metadata: { scope: "visitor" } } });
+    await test.db.experimentVariant.createMany({
+      data: [
+        assignment({ visitorId: "x1" }, "control", day1(8), day1(10), slug),
+        assignment({ visitorId: "x2" }, "control", day2(8), day2(10), slug),
+        // Never exposed: outside the exposure-based analysis CUPED serves.
+        assignment({ visitorId: "x3" }, "treatment", day1(8), null, slug),
+        // Exposed without a history: x = 0.
+        assignment({ visitorId: "x4" }, "treatment", day1(8), day1(12), slug),
+      ],
+    });
+    const history = (visitorId: string, occurredAt: Date, value: number | string) => {
+      key += 1;
+      return {
+        name: "purchase",
+        occurredAt,
+        visitorId,
+        properties: { value, currency: "EUR" },
+        source: "SERVER" as const,
+        idempotencyKey: `rollup:${key}`,
+      };
+    };
+    await test.db.event.createMany({
+      data: [
+        history("x1", day1(8), 30), // x1 = 30: in the 30 days before exposure
+        history("x1", new Date(day1(10).getTime() - 31 * 86_400_000), 5), // too early
+        history("x2", day2(9), "12"), // x2 = 12, a decimal string as Shopify sends it
+        history("x2", day2(11), 7), // after exposure: revenue's, not the covariate's
+        history("x3", day1(7), 50), // never exposed
+        conversion({ visitorId: "x1" }, "control", day2(9), purchase(20), slug),
+        conversion({ visitorId: "x1" }, "control", day3(9), purchase(10), slug),
+      ],
+    });
+    await refreshRollups(test.db, undefined, slug);
+    const sums = async () =>
+      (await rows(slug)).map((row) => ({
+        day: row.day.toISOString().slice(0, 10),
+        variant: row.variant,
+        x: row.covariateSum,
+        xx: row.covariateSquares,
+        xy: row.covariateCross,
+        withHistory: row.withHistory,
+      }));
+    const full = await sums();
+    expect(full).toEqual([
+      { day: "2026-11-20", variant: "control", x: 30, xx: 900, xy: 0, withHistory: 1 },
+      { day: "2026-11-20", variant: "treatment", x: 0, xx: 0, xy: 0, withHistory: 0 },
+      { day: "2026-11-21", variant: "control", x: 12, xx: 144, xy: 30 * 20, withHistory: 1 },
+      { day: "2026-11-22", variant: "control", x: 0, xx: 0, xy: 30 * 10, withHistory: 0 },
+    ]);
+    // Refreshing the last day alone leaves the same sums: they land on the days they change.
+    await refreshRollups(test.db, day3(0), slug);
+    expect(await sums()).toEqual(full);
+    await refreshRollups(test.db, day2(0), slug);
+    expect(await sums()).toEqual(full);
+  });
+
   it("refreshing recent days rewrites only them, with the same exact totals", async () => {
     const before = await rows();
     await test.db.experimentVariant.create({
@@ -371,6 +430,35 @@ describe.each(databaseKinds())("daily rollups on %s", (kind) => {
     expect(strip(await rows()).filter((row) => row.day >= day3(0))).toEqual(
       partial.filter((row) => row.day >= day3(0)),
     );
+  });
+
+  it("rebuilds, one per call, the experiments whose rows predate CUPED's sums (an upgrade)", async () => {
+    await refreshRollups(test.db);
+    const withRows = await test.db.experimentRollupDaily.findMany({
+      distinct: ["experimentSlug"],
+      select: { experimentSlug: true },
+      orderBy: { experimentSlug: "asc" },
+    });
+    expect(withRows.length).toBeGreaterThan(1);
+    // As after the upgrade that added the sums: the stamps say no refresh has rewritten every row.
+    await test.db.experimentRollupRefresh.updateMany({ data: { rebuiltAt: null } });
+    const zeroed = await test.db.experimentRollupDaily.updateMany({
+      data: { covariateSum: 0, covariateSquares: 0, covariateCross: 0, withHistory: 0 },
+    });
+    expect(zeroed.count).toBeGreaterThan(0);
+    const rebuilt: string[] = [];
+    for (let slug = await rebuildOneOutdated(test.db); slug; slug = await rebuildOneOutdated(test.db)) {
+      rebuilt.push(slug);
+      const stamp = await test.db.experimentRollupRefresh.findUnique({ where: { experimentSlug: slug } });
+      expect(stamp?.rebuiltAt).toEqual(stamp?.refreshedAt);
+    }
+    expect(rebuilt).toEqual(withRows.map((row) => row.experimentSlug));
+    // Rebuilt, the CUPED test's sums are back.
+    const cuped = await test.db.experimentRollupDaily.aggregate({
+      where: { experimentSlug: "rollup-cuped" },
+      _sum: { covariateSum: true, covariateCross: true },
+    });
+    expect(cuped._sum).toEqual({ covariateSum: 42, covariateCross: 900 });
   });
 
   it("on a schedule, refreshes the last two days, and vacuums and analyzes first where asked (PGlite has no autovacuum)", async () => {

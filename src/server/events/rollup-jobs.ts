@@ -19,6 +19,24 @@ export function refreshRecentRollups(db: PrismaClient, slug?: string): Promise<n
   return refreshRollups(db, new Date(Date.now() - RECENT_DAYS * DAY_MS), slug);
 }
 
+/**
+ * Rows written before the rollups kept CUPED's sums hold zeros until their experiment's rows are
+ * all rewritten: one such experiment is rebuilt per call (the schedule's), so an upgrade is absorbed
+ * in the background, a test at a time, instead of by a results page. Returns its slug, or null when
+ * none is left or another refresh held the lock.
+ */
+export async function rebuildOneOutdated(db: PrismaClient): Promise<string | null> {
+  const [next] = await db.$queryRaw<{ slug: string }[]>`
+    select f."slug" from "Feature" f
+    left join "experiment_rollup_refreshes" r on r."experimentSlug" = f."slug"
+    where f."type" = 'EXPERIMENT' and r."rebuiltAt" is null
+      and exists (select 1 from "experiment_rollups_daily" d where d."experimentSlug" = f."slug")
+    order by f."slug"
+    limit 1`;
+  if (!next) return null;
+  return (await refreshRollups(db, undefined, next.slug)) === null ? null : next.slug;
+}
+
 export type RebuildProgress = { done: number; total: number; slug: string | null };
 
 /**
@@ -83,7 +101,7 @@ export async function analyzeEventTables(
 
 /**
  * Keeps rollups fresh inside the app: every few minutes, the last two days (late events land in
- * yesterday too); a full rebuild is `npm run rollups:refresh -- --full`. One run at a time in this
+ * yesterday too), then one experiment whose rows predate CUPED's sums, rebuilt; a full rebuild is `npm run rollups:refresh -- --full`. One run at a time in this
  * process (other instances skip by the advisory lock). Returns a stop that waits for a run in
  * flight.
  */
@@ -98,6 +116,7 @@ export function scheduleRollups(db: PrismaClient, schedule: RollupSchedule = {})
         maintainedAt = Date.now();
       }
       await refreshRecentRollups(db);
+      await rebuildOneOutdated(db);
     } catch (error) {
       logger.warn("rollup refresh failed; will retry", { error: String(error) });
     }

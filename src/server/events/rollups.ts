@@ -13,8 +13,20 @@ export const FLAGGED_KEY = "$flagged";
 const RECENT_REFRESH_TIMEOUT_MS = 120_000;
 const FULL_REBUILD_TIMEOUT_MS = 30 * 60_000;
 
+/**
+ * A numeric `value` property, whether sent as a JSON number or a decimal string (Shopify sends
+ * prices as strings); anything else counts as zero revenue. The results' raw pass reads it alike.
+ */
+export function numericValueSql(alias: string): Prisma.Sql {
+  const properties = Prisma.raw(`${alias}."properties"`);
+  return Prisma.sql`case
+    when jsonb_typeof(${properties}->'value') = 'number' then (${properties}->>'value')::float8
+    when (${properties}->>'value') ~ '^-?[0-9]+(\\.[0-9]+)?$' then (${properties}->>'value')::float8
+    else 0 end`;
+}
+
 /** The subject a ledger (`a`) or event (`e`) row stands for, keyed by its experiment's scope (`s`). */
-const subjectOf = (alias: "a" | "e") =>
+const subjectOf = (alias: "a" | "e" | "p") =>
   Prisma.raw(
     `case s.scope when 'user' then ${alias}."userId" when 'team' then ${alias}."teamId" when 'visitor' then ${alias}."visitorId" end`,
   );
@@ -52,9 +64,10 @@ export async function refreshRollups(
   // A partial refresh reads the histories of the subjects with news since `from` only (a top-level
   // condition, not an OR with a flag: only then is it planned as a semi-join).
   const partial = since !== undefined;
-  const onlyTouched = partial
-    ? Prisma.sql`and (c.slug, c.phase, c.subject) in (select slug, phase, subject from touched)`
-    : Prisma.empty;
+  const onlyTouched = (alias: "c" | "l") =>
+    partial
+      ? Prisma.sql`and (${Prisma.raw(alias)}.slug, ${Prisma.raw(alias)}.phase, ${Prisma.raw(alias)}.subject) in (select slug, phase, subject from touched)`
+      : Prisma.empty;
   return db.$transaction(
     async (tx) => {
       if (!(await takeRollupLock(tx, options.wait ?? false))) return null;
@@ -74,6 +87,7 @@ export async function refreshRollups(
         ),
         ledger as (
           select a."experimentSlug" as slug, a."phase", a."variant", a."firstExposedAt"::date as exposed_day,
+            a."firstExposedAt" as exposed_at, s.scope,
             ${subjectOf("a")}
               as subject
           from "ExperimentVariant" a join scopes s on s."slug" = a."experimentSlug"
@@ -109,9 +123,7 @@ export async function refreshRollups(
               e."properties"->>'conversion_event' as event, e."occurredAt"::date as day,
               ${subjectOf("e")}
                 as subject,
-              case when jsonb_typeof(e."properties"->'value') = 'number' then (e."properties"->>'value')::float8
-                   when (e."properties"->>'value') ~ '^-?[0-9]+(\\.[0-9]+)?$' then (e."properties"->>'value')::float8
-                   else 0 end as value,
+              ${numericValueSql("e")} as value,
               e."properties"->>'currency' as currency
             from "Event" e join scopes s on s."slug" = e."experimentSlug"
             where e."name" = 'experiment_conversion' and e."properties"->>'conversion_event' is not null
@@ -119,7 +131,7 @@ export async function refreshRollups(
             -- planner could join touched to the ledger first and then compare subjects row by row).
             offset 0
           ) c
-          where true ${onlyTouched}
+          where true ${onlyTouched("c")}
         ),
         subject_days as (
           select c.slug, c.phase, l."variant", c.event, c.subject, l.exposed_day, c.day,
@@ -173,6 +185,39 @@ export async function refreshRollups(
           where day >= ${from}::date
           group by 1, 2, 3, 4
         ),
+        -- CUPED's covariate, as the raw pass defines it: each exposed subject's purchases in the 30
+        -- days before exposure, whatever experiment they were credited to. Every id a purchase names
+        -- is a candidate subject, so subjects join on (scope, id) by hash.
+        purchase_history as (
+          select k.scope, k.subject, p."occurredAt", ${numericValueSql("p")} as value
+          from "Event" p
+          cross join lateral (values ('user', p."userId"), ('team', p."teamId"), ('visitor', p."visitorId")) k(scope, subject)
+          where p."name" = 'purchase' and k.subject is not null
+            and p."occurredAt" >= (select min(exposed_at) from ledger) - interval '30 days'
+        ),
+        covariates as (
+          select l.slug, l."phase", l."variant", l.subject, l.exposed_day, sum(h.value) as x
+          from ledger l
+          join purchase_history h on h.scope = l.scope and h.subject = l.subject
+            and h."occurredAt" < l.exposed_at and h."occurredAt" >= l.exposed_at - interval '30 days'
+          where l.exposed_at is not null ${onlyTouched("l")}
+          group by 1, 2, 3, 4, 5
+        ),
+        -- Σx, Σx² and subjects with a history land on the day of exposure; Σx·y on the days exposed
+        -- revenue y grows, x times that day's part of it: summed over days, x times the subject's total.
+        covariate_days as (
+          select exposed_day as day, slug, phase, variant, sum(x) as sum_x, sum(x * x) as sum_xx,
+            count(*) filter (where x <> 0)::int as with_history
+          from covariates
+          where exposed_day >= ${from}::date
+          group by 1, 2, 3, 4
+        ),
+        covariate_cross as (
+          select x.day, x.slug, x.phase, x.variant, sum(x.value * c.x) as sum_xy
+          from exposed_purchases x join covariates c on c.slug = x.slug and c.phase = x.phase and c.subject = x.subject
+          where x.day >= ${from}::date
+          group by 1, 2, 3, 4
+        ),
         per_variant as (
           select p.day, p.slug, p.phase, p.variant,
             jsonb_object_agg(
@@ -197,16 +242,20 @@ export async function refreshRollups(
         )
         insert into "experiment_rollups_daily"
           ("day", "experimentSlug", "phase", "variant", "assignments", "exposures", "conversions", "revenue",
-           "revenueSquares", "currency", "updatedAt")
+           "revenueSquares", "currency", "covariateSum", "covariateSquares", "covariateCross", "withHistory",
+           "updatedAt")
         select d.day, d.slug, d.phase, d.variant, coalesce(a.n, 0), coalesce(e.n, 0),
-          coalesce(v.conversions, '{}'::jsonb), coalesce(r.revenue, 0), coalesce(r.squares, 0), v.currency, now()
+          coalesce(v.conversions, '{}'::jsonb), coalesce(r.revenue, 0), coalesce(r.squares, 0), v.currency,
+          coalesce(cd.sum_x, 0), coalesce(cd.sum_xx, 0), coalesce(cc.sum_xy, 0), coalesce(cd.with_history, 0), now()
         from days d
         left join assigned a using (day, slug, phase, variant)
         left join exposures e using (day, slug, phase, variant)
         left join per_variant v using (day, slug, phase, variant)
-        left join revenue r using (day, slug, phase, variant)`;
+        left join revenue r using (day, slug, phase, variant)
+        left join covariate_days cd using (day, slug, phase, variant)
+        left join covariate_cross cc using (day, slug, phase, variant)`;
       await recountFlags(tx, only);
-      await recordRefresh(tx, only);
+      await recordRefresh(tx, only, from);
       return written;
     },
     // A refresh of recent days takes seconds; a full rebuild reads every event ever stored (about
@@ -233,14 +282,21 @@ export async function takeRollupLock(tx: Prisma.TransactionClient, wait: boolean
 /**
  * Stamps the experiments this refresh covered with its transaction's start: every event committed
  * before then is in their rows (later ones may be too). Committed with the rows, so the stamp never
- * runs ahead of them.
+ * runs ahead of them. When it rewrote every row of an experiment (a full refresh, or none older than
+ * `from`), it stamps `rebuiltAt` too: from then on every row holds CUPED's sums, which rows written
+ * before those sums existed hold as zeros.
  */
-async function recordRefresh(tx: Prisma.TransactionClient, only: string | null): Promise<void> {
+async function recordRefresh(tx: Prisma.TransactionClient, only: string | null, from: Date): Promise<void> {
   await tx.$executeRaw`
-    insert into "experiment_rollup_refreshes" ("experimentSlug", "refreshedAt")
-    select "slug", now() from "Feature"
-    where "type" = 'EXPERIMENT' and (${only}::text is null or "slug" = ${only})
-    on conflict ("experimentSlug") do update set "refreshedAt" = excluded."refreshedAt"`;
+    insert into "experiment_rollup_refreshes" ("experimentSlug", "refreshedAt", "rebuiltAt")
+    select f."slug", now(),
+      case when not exists (
+        select 1 from "experiment_rollups_daily" r where r."experimentSlug" = f."slug" and r."day" < ${from}::date
+      ) then now() end
+    from "Feature" f
+    where f."type" = 'EXPERIMENT' and (${only}::text is null or f."slug" = ${only})
+    on conflict ("experimentSlug") do update set "refreshedAt" = excluded."refreshedAt",
+      "rebuiltAt" = coalesce(excluded."rebuiltAt", "experiment_rollup_refreshes"."rebuiltAt")`;
 }
 
 /**

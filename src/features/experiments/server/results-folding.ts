@@ -113,13 +113,17 @@ function convertedOn(group: SubjectGroup, exposedOnly: boolean): string | null {
   return group.exposedDay.localeCompare(group.convertedDay) > 0 ? group.exposedDay : group.convertedDay;
 }
 
-/** The rollup rows summed the same way: per variant totals, and the rows as the daily figures. */
+/**
+ * The rollup rows summed the same way: per variant totals, and the rows as the daily figures.
+ * CUPED (exposure-based only) takes the exposed subjects' revenue and the rows' covariate sums.
+ */
 export function fromRollups(
   rows: RollupRow[],
   exposedOnly: boolean,
   seriesMetric: string | null,
+  cuped = false,
 ): { measured: Omit<VariantAggregate, "weight">[]; daily: Daily } {
-  const byVariant = new Map<string, Omit<VariantAggregate, "weight">>();
+  const byVariant = new Map<string, Omit<VariantAggregate, "weight"> & { covariate?: CovariateSums }>();
   const daily: Daily = new Map();
   const figure = exposedOnly ? "exposedConverters" : "converters";
   for (const row of rows) {
@@ -130,6 +134,13 @@ export function fromRollups(
     }
     entry.assigned += row.assignments;
     entry.exposed += row.exposures;
+    if (cuped && exposedOnly) {
+      entry.covariate ??= { n: 0, sumX: 0, sumXX: 0, sumY: 0, sumYY: 0, sumXY: 0, withHistory: 0 };
+      entry.covariate.sumX += row.covariateSum;
+      entry.covariate.sumXX += row.covariateSquares;
+      entry.covariate.sumXY += row.covariateCross;
+      entry.covariate.withHistory += row.withHistory;
+    }
     for (const [event, value] of Object.entries(row.conversions)) {
       if (event === FLAGGED_KEY) {
         entry.flagged += Number(value) || 0;
@@ -155,7 +166,16 @@ export function fromRollups(
       Number((converters as Record<string, unknown> | undefined)?.[figure]) || 0,
     );
   }
-  for (const entry of byVariant.values()) entry.revenue.purchasers = entry.converters[PURCHASE_EVENT] ?? 0;
+  for (const entry of byVariant.values()) {
+    entry.revenue.purchasers = entry.converters[PURCHASE_EVENT] ?? 0;
+    // Over exposed subjects, as the event store's: n, and y's sums are their revenue's.
+    if (entry.covariate)
+      Object.assign(entry.covariate, {
+        n: entry.exposed,
+        sumY: entry.revenue.sum,
+        sumYY: entry.revenue.sumSquares,
+      });
+  }
   return { measured: [...byVariant.values()], daily };
 }
 

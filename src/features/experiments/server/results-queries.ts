@@ -2,7 +2,7 @@ import type { ExperimentScope } from "@/features/experiments/core/config";
 import { CONVERSION_EVENT } from "@/features/experiments/core/events";
 import { PURCHASE_EVENT } from "@/features/experiments/core/orders";
 import { Prisma, type PrismaClient } from "@/generated/prisma/client";
-import { FLAGGED_KEY } from "@/server/events/rollups";
+import { FLAGGED_KEY, numericValueSql } from "@/server/events/rollups";
 import { subjectColumn } from "./subjects";
 
 /** The client or a transaction. */
@@ -67,17 +67,15 @@ export type RollupRow = {
   conversions: Record<string, unknown>;
   revenue: number;
   revenueSquares: number;
+  /** CUPED's sums, by the days they land on (see the table's schema). */
+  covariateSum: number;
+  covariateSquares: number;
+  covariateCross: number;
+  withHistory: number;
 };
 
-// A numeric `value` property, whether sent as a JSON number or a decimal string (Shopify sends
-// prices as strings); anything else counts as zero revenue.
-const numericValue = (alias: string) => {
-  const properties = Prisma.raw(`${alias}."properties"`);
-  return Prisma.sql`case
-    when jsonb_typeof(${properties}->'value') = 'number' then (${properties}->>'value')::float8
-    when (${properties}->>'value') ~ '^-?[0-9]+(\\.[0-9]+)?$' then (${properties}->>'value')::float8
-    else 0 end`;
-};
+/** When an experiment's rollups were last refreshed, and last rebuilt in full (CUPED's sums). */
+export type RollupRefresh = { refreshedAt: Date; rebuiltAt: Date | null };
 
 /** Bits per converter mask: a bigint, kept positive. */
 const MASK_BITS = 62;
@@ -105,13 +103,12 @@ export class ResultsQueries {
     return this.db.$queryRaw<SubjectGroup[]>(subjectGroupsSql(scope, plan));
   }
 
-  /** When the experiment's rollups were last refreshed (null: never). */
-  async rollupsRefreshedAt(slug: string): Promise<Date | null> {
-    const stamp = await this.db.experimentRollupRefresh.findUnique({
+  /** When the experiment's rollups were last refreshed and rebuilt (null: never refreshed). */
+  rollupRefresh(slug: string): Promise<RollupRefresh | null> {
+    return this.db.experimentRollupRefresh.findUnique({
       where: { experimentSlug: slug },
-      select: { refreshedAt: true },
+      select: { refreshedAt: true, rebuiltAt: true },
     });
-    return stamp?.refreshedAt ?? null;
   }
 
   /**
@@ -121,7 +118,7 @@ export class ResultsQueries {
   async rollups(slug: string, phase: number): Promise<{ rows: RollupRow[]; current: boolean }> {
     const rows = await this.db.$queryRaw<RollupRow[]>`
       select to_char("day", 'YYYY-MM-DD') as "day", "variant", "assignments", "exposures", "conversions",
-        "revenue", "revenueSquares"
+        "revenue", "revenueSquares", "covariateSum", "covariateSquares", "covariateCross", "withHistory"
       from "experiment_rollups_daily"
       where "experimentSlug" = ${slug} and "phase" = ${phase}`;
     const current = rows.every((row) =>
@@ -165,7 +162,7 @@ export function subjectGroupsSql(scope: ResultsScope, plan: SubjectPlan): Prisma
       union all
       select h."subject", null, null, null, ${noBits}, null, null, h."x"
       from (
-        select p.${column} as "subject", sum(${numericValue("p")}) as "x"
+        select p.${column} as "subject", sum(${numericValueSql("p")}) as "x"
         from "Event" p
         join "ExperimentVariant" l
           on l."experimentSlug" = ${slug} and l."phase" = ${phase} and l.${column} = p.${column}
@@ -188,7 +185,7 @@ export function subjectGroupsSql(scope: ResultsScope, plan: SubjectPlan): Prisma
       union all
       select e."subject", null, null, null, ${eventBits},
         case when e."event" = ${plan.seriesEvent}::text then e."occurredAt"::date end,
-        case when e."event" = ${PURCHASE_EVENT} then ${numericValue("e")} end, null
+        case when e."event" = ${PURCHASE_EVENT} then ${numericValueSql("e")} end, null
       from (
         -- OFFSET 0 keeps the subquery whole, so each event's name is read out of its JSON once.
         select ${column} as "subject", "occurredAt", "properties", "properties"->>'conversion_event' as "event"

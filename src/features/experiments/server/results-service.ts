@@ -92,24 +92,29 @@ export class ResultsService {
     const primary = shown[0];
     const seriesMetric = primary && primary.metric !== REVENUE_METRIC ? primary.metric : null;
 
+    const cuped = settings.cuped && scope.exposedOnly;
     // Large tests read the rollups as the scheduler left them (minutes old); small ones read the
     // event store, exact to the last event, chart included.
     const queries = new ResultsQueries(this.db);
     let rollups = await queries.rollups(slug, phase);
     let large = rollups.rows.reduce((sum, row) => sum + row.assignments, 0) > this.rollupThreshold;
-    if (large && !rollups.current) {
-      // Rows from before the rollups split converters by exposure would bias exposure-based
-      // results: rebuild this experiment's once, and read the event store if that cannot run now.
-      if (await this.rebuildRollups(slug)) rollups = await queries.rollups(slug, phase);
-      large = rollups.current;
+    let refresh = large ? await queries.rollupRefresh(slug) : null;
+    // Rows from before the rollups split converters by exposure would bias exposure-based results,
+    // and rows from before they kept CUPED's sums (until a full refresh) its adjustment.
+    const usable = () => rollups.current && (!cuped || Boolean(refresh?.rebuiltAt));
+    if (large && !usable()) {
+      // Rebuild this experiment's once, and read the event store if that cannot run now.
+      if (await this.rebuildRollups(slug)) {
+        rollups = await queries.rollups(slug, phase);
+        refresh = await queries.rollupRefresh(slug);
+      }
+      large = usable();
     }
 
     let measured: Omit<VariantAggregate, "weight">[];
     let daily: Daily;
-    let refreshedAt: Date | null = null;
     if (large) {
-      refreshedAt = await queries.rollupsRefreshedAt(slug);
-      ({ measured, daily } = fromRollups(rollups.rows, scope.exposedOnly, seriesMetric));
+      ({ measured, daily } = fromRollups(rollups.rows, scope.exposedOnly, seriesMetric, cuped));
     } else {
       const events = [
         ...new Set([
@@ -117,7 +122,6 @@ export class ResultsService {
           PURCHASE_EVENT,
         ]),
       ];
-      const cuped = settings.cuped && scope.exposedOnly;
       const groups = await this.subjectGroups(scope, { events, seriesEvent: seriesMetric, history: cuped });
       ({ measured, daily } = fromSubjectGroups(groups, events, scope.exposedOnly, cuped));
     }
@@ -166,7 +170,7 @@ export class ResultsService {
       source: large ? "rollups" : "events",
       startedAt: startedAt?.toISOString() ?? null,
       computedAt: this.now().toISOString(),
-      refreshedAt: refreshedAt?.toISOString() ?? null,
+      refreshedAt: large ? (refresh?.refreshedAt.toISOString() ?? null) : null,
       analysis,
       progress: { ...progress, daysRunning },
       verdict,
@@ -182,8 +186,8 @@ export class ResultsService {
   async refreshRollups(slug: string): Promise<RollupRefreshOutcome> {
     await this.getExperiment(slug);
     const written = await refreshRecentRollups(this.db, slug);
-    const refreshedAt = await new ResultsQueries(this.db).rollupsRefreshedAt(slug);
-    return { slug, refreshed: written !== null, refreshedAt: refreshedAt?.toISOString() ?? null };
+    const refresh = await new ResultsQueries(this.db).rollupRefresh(slug);
+    return { slug, refreshed: written !== null, refreshedAt: refresh?.refreshedAt.toISOString() ?? null };
   }
 
   /**
