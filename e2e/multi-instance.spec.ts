@@ -309,5 +309,10 @@ test("a large test's results say when its rollups were refreshed; Refresh now on
     expect(after.participants).toBe(before.participants + 10);
     expect(after.refreshedAt).toBe(refreshed?.toISOString());
   }
+  // Exposure-based (the default), the rollups carry CUPED's adjustment as the event store would.
+  await page.goto(`${first.base}/admin/experiments/${slug}/results`);
+  await expect(page.getByText("read from the daily rollups (a large test)")).toBeVisible();
+  await expect(page.getByText(/CUPED: \d+% less variance/).first()).toBeVisible();
+  await saveScreenshot(page, "results-rollups-cuped");
   await page.close();
 });
