@@ -9,7 +9,7 @@
 //                                      dates are relative to when it was made
 //   tsx bench/results.ts --drop-kept   drops that database
 // The timings are the same either way: only the generation is skipped.
-import pg from "pg";
+
 import { experimentConfigSchema } from "@/features/experiments/core/config";
 import { toExperimentMetadata } from "@/features/experiments/server/metadata";
 import { ResultsService } from "@/features/experiments/server/results-service";
@@ -17,6 +17,7 @@ import { ROLLUP_THRESHOLD } from "@/features/experiments/server/rollup-threshold
 import { createExperimentServices } from "@/features/experiments/server/services";
 import type { Database } from "@/server/db/client";
 import { applyMigrations } from "@/server/db/migrations";
+import { withPgClient } from "@/server/db/pg-client";
 import { rebuildRollups, refreshRecentRollups } from "@/server/events/rollup-jobs";
 import { progress, report } from "./lib/report";
 import { createThrowawayDatabase, onExit, openDatabase, postgresServerUrl } from "./lib/server";
@@ -33,27 +34,19 @@ const KEPT_DATABASE = "verdict_bench_results_kept";
 /** The kept database on the benchmark server, created when missing; never dropped at exit. */
 async function keptDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const server = postgresServerUrl();
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  try {
+  await withPgClient(server, async (admin) => {
     const found = await admin.query("select 1 from pg_database where datname = $1", [KEPT_DATABASE]);
     if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${KEPT_DATABASE}`);
-  } finally {
-    await admin.end();
-  }
+  });
   const url = new URL(server);
   url.pathname = `/${KEPT_DATABASE}`;
   return { url: url.toString(), drop: async () => {} };
 }
 
-async function dropKeptDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: postgresServerUrl() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${KEPT_DATABASE} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+function dropKeptDatabase(): Promise<unknown> {
+  return withPgClient(postgresServerUrl(), (admin) =>
+    admin.query(`DROP DATABASE IF EXISTS ${KEPT_DATABASE} WITH (FORCE)`),
+  );
 }
 
 // Deterministic pseudo-random numbers in SQL: a hash of a label and the row number, in [0, 1).

@@ -101,9 +101,9 @@ export async function analyzeEventTables(
 
 /**
  * Keeps rollups fresh inside the app: every few minutes, the last two days (late events land in
- * yesterday too), then one experiment whose rows predate CUPED's sums, rebuilt; a full rebuild is `npm run rollups:refresh -- --full`. One run at a time in this
- * process (other instances skip by the advisory lock). Returns a stop that waits for a run in
- * flight.
+ * yesterday too), then one experiment whose rows predate CUPED's sums, rebuilt; a full rebuild is
+ * `npm run rollups:refresh -- --full`. One run at a time in this process (other instances skip by
+ * the advisory lock). Returns a stop that waits for a run in flight.
  */
 export function scheduleRollups(db: PrismaClient, schedule: RollupSchedule = {}): () => Promise<void> {
   const { everyMs = 5 * 60_000, maintain = false, maintainEveryMs = 60 * 60_000 } = schedule;

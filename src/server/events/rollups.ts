@@ -66,7 +66,9 @@ export async function refreshRollups(
   const partial = since !== undefined;
   const onlyTouched = (alias: "c" | "l") =>
     partial
-      ? Prisma.sql`and (${Prisma.raw(alias)}.slug, ${Prisma.raw(alias)}.phase, ${Prisma.raw(alias)}.subject) in (select slug, phase, subject from touched)`
+      ? Prisma.raw(
+          `and (${alias}.slug, ${alias}.phase, ${alias}.subject) in (select slug, phase, subject from touched)`,
+        )
       : Prisma.empty;
   return db.$transaction(
     async (tx) => {

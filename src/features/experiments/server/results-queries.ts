@@ -74,7 +74,7 @@ export type RollupRow = {
   withHistory: number;
 };
 
-/** When an experiment's rollups were last refreshed, and last rebuilt in full (CUPED's sums). */
+/** When an experiment's rollups were last refreshed, and last rewritten whole (CUPED's sums). */
 export type RollupRefresh = { refreshedAt: Date; rebuiltAt: Date | null };
 
 /** Bits per converter mask: a bigint, kept positive. */

@@ -100,7 +100,7 @@ export class ResultsService {
     let large = rollups.rows.reduce((sum, row) => sum + row.assignments, 0) > this.rollupThreshold;
     let refresh = large ? await queries.rollupRefresh(slug) : null;
     // Rows from before the rollups split converters by exposure would bias exposure-based results,
-    // and rows from before they kept CUPED's sums (until a full refresh) its adjustment.
+    // and rows from before they kept CUPED's sums (until every row is rewritten) its adjustment.
     const usable = () => rollups.current && (!cuped || Boolean(refresh?.rebuiltAt));
     if (large && !usable()) {
       // Rebuild this experiment's once, and read the event store if that cannot run now.
