@@ -17,7 +17,8 @@ import {
 import { planProgress, verdictOf } from "@/features/experiments/core/verdict";
 import { resultsToCsv } from "@/features/experiments/server/results-csv";
 import { cumulativeSeries } from "@/features/experiments/server/results-folding";
-import type { ExperimentResults } from "@/features/experiments/server/results-service";
+import { type ExperimentResults, subjectPlanOf } from "@/features/experiments/server/results-service";
+import { testConfig } from "./experiment-configs";
 
 function arm(
   variant: string,
@@ -207,6 +208,25 @@ describe("metricsToShow", () => {
       { metric: "signup", role: "guardrail" },
     ]);
     expect(metricsToShow(DEFAULT_ANALYSIS, [])[0]).toEqual({ metric: "revenue", role: "primary" });
+  });
+});
+
+describe("subjectPlanOf", () => {
+  const config = testConfig({ conversionEvents: ["signup", "purchase"] });
+
+  it("reads the shown metrics' events and purchases, charts the primary, and asks for CUPED's history", () => {
+    expect(subjectPlanOf(config, { ...DEFAULT_ANALYSIS, guardrails: ["refund"] })).toEqual({
+      plan: { events: ["signup", "purchase", "refund"], seriesEvent: "signup", history: true },
+      cuped: true,
+    });
+  });
+
+  it("charts nothing when revenue is the primary, and reads no history without CUPED or for everyone assigned", () => {
+    expect(subjectPlanOf(config, { ...DEFAULT_ANALYSIS, primaryMetric: "revenue", cuped: false })).toEqual({
+      plan: { events: ["signup", "purchase"], seriesEvent: null, history: false },
+      cuped: false,
+    });
+    expect(subjectPlanOf(config, { ...DEFAULT_ANALYSIS, population: "assigned" }).plan.history).toBe(false);
   });
 });
 

@@ -66,6 +66,24 @@ export function controlVariantOf(config: ExperimentConfig): string {
   );
 }
 
+/**
+ * What the event-store pass reads for these settings: the shown metrics' events and purchases
+ * (revenue), the primary metric's by day (the chart), and CUPED's history where it applies.
+ */
+export function subjectPlanOf(
+  config: ExperimentConfig,
+  settings: AnalysisSettings,
+): { plan: SubjectPlan; cuped: boolean } {
+  const shown = metricsToShow(settings, config.conversionEvents);
+  const primary = shown[0];
+  const cuped = settings.cuped && settings.population === "exposed";
+  const events = [
+    ...new Set([...shown.map((entry) => entry.metric).filter((m) => m !== REVENUE_METRIC), PURCHASE_EVENT]),
+  ];
+  const seriesEvent = primary && primary.metric !== REVENUE_METRIC ? primary.metric : null;
+  return { plan: { events, seriesEvent, history: cuped }, cuped };
+}
+
 /** Results per experiment and phase, from the local event store: they work with PostHog off. */
 export class ResultsService {
   constructor(
@@ -88,11 +106,8 @@ export class ResultsService {
       population: request.population ?? config.analysis.population,
     };
     const scope = { slug, phase, scope: config.scope, exposedOnly: settings.population === "exposed" };
-    const shown = metricsToShow(settings, config.conversionEvents);
-    const primary = shown[0];
-    const seriesMetric = primary && primary.metric !== REVENUE_METRIC ? primary.metric : null;
-
-    const cuped = settings.cuped && scope.exposedOnly;
+    const { plan, cuped } = subjectPlanOf(config, settings);
+    const seriesMetric = plan.seriesEvent;
     // Large tests read the rollups as the scheduler left them (minutes old); small ones read the
     // event store, exact to the last event, chart included.
     const queries = new ResultsQueries(this.db);
@@ -116,14 +131,8 @@ export class ResultsService {
     if (large) {
       ({ measured, daily } = fromRollups(rollups.rows, scope.exposedOnly, seriesMetric, cuped));
     } else {
-      const events = [
-        ...new Set([
-          ...shown.map((entry) => entry.metric).filter((m) => m !== REVENUE_METRIC),
-          PURCHASE_EVENT,
-        ]),
-      ];
-      const groups = await this.subjectGroups(scope, { events, seriesEvent: seriesMetric, history: cuped });
-      ({ measured, daily } = fromSubjectGroups(groups, events, scope.exposedOnly, cuped));
+      const groups = await this.subjectGroups(scope, plan);
+      ({ measured, daily } = fromSubjectGroups(groups, plan.events, scope.exposedOnly, cuped));
     }
     // Only an older phase, or a test without a start date, needs the ledger for its start.
     const firstAssigned =
