@@ -1,145 +1,41 @@
-import type { ChildProcess } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { type Browser, type BrowserContext, expect, test } from "@playwright/test";
-import Redis from "ioredis";
-import type pg from "pg";
+import { expect, test } from "@playwright/test";
 import { formatDate } from "../src/features/experiments/components/format";
 import { eventUuid } from "../src/features/experiments/core/events";
 import { withPgClient } from "../src/server/db/pg-client";
 import { RESULTS_DEMO_SLUG } from "../src/server/seed-results-demo";
-import { FakePostHog } from "../tests/integration/fake-posthog";
-import { redisAnswers } from "../tests/integration/redis-probe";
-import { type AppInstance, runScript, sleep, startApp, stopProcess } from "./app-process";
+import { type AppInstance, sleep } from "./app-process";
 import { saveScreenshot } from "./helpers";
+import { InstanceCluster } from "./instance-cluster";
 
 /**
- * Two `next start` processes on one PostgreSQL, as behind a load balancer. Part of the e2e stage
- * because it needs the production build, which CI makes after the Vitest suites. Each run gets its
- * own database (dropped afterwards), its own fake PostHog and, when Redis answers, shared rate
- * limits; every request names a run-unique client address so budgets never mix with other runs.
+ * Two `next start` processes on one PostgreSQL, as behind a load balancer (see InstanceCluster).
+ * Part of the e2e stage because it needs the production build, which CI makes after the Vitest
+ * suites.
  */
 const adminUrl = process.env.TEST_DATABASE_URL;
-const redisUrl = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
-const PORTS = [3301, 3302] as const;
-const ADMIN = { email: "admin@verdict.local", password: "multi-instance-admin-password" };
-const runId = randomBytes(4).toString("hex");
-const databaseName = `verdict_e2e_multi_${runId}`;
-/** TEST-NET-3 addresses picked per run: the rate-limit keys they make are deleted afterwards. */
-const ipBase = Number.parseInt(runId, 16) % 200;
-const IP = {
-  admin: `203.0.113.${ipBase}`,
-  assign: `203.0.113.${ipBase + 1}`,
-  events: `203.0.113.${ipBase + 2}`,
-  propagation: `203.0.113.${ipBase + 3}`,
-  flood: `203.0.113.${ipBase + 4}`,
-};
-
-/** Every visitor id and address this run sends: their rate-limit keys in Redis are deleted afterwards. */
-const rateLimitSubjects = new Set<string>(Object.values(IP));
-
-type Instance = AppInstance;
+const cluster = new InstanceCluster(
+  adminUrl ?? "",
+  process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379",
+  [3301, 3302],
+);
+const { runId, ip: IP } = cluster;
 
 test.describe.configure({ mode: "serial", timeout: 240_000 });
 test.skip(!adminUrl, "Needs PostgreSQL: set TEST_DATABASE_URL (CI does) to run the multi-instance test");
 test.skip(!existsSync(".next/BUILD_ID"), "Needs the production build (.next/BUILD_ID): run npm run build");
 
-let databaseUrl = "";
-let fakePostHog: FakePostHog;
-let instances: Instance[] = [];
-/** Every server process started, healthy or not, so afterAll stops them even after a failed start. */
-const started: ChildProcess[] = [];
-let admin: BrowserContext;
-let redisUp = false;
+test.beforeAll(({ browser }) => cluster.start(browser));
+test.afterAll(() => cluster.stop());
 
-const withAdminClient = <T>(work: (client: pg.Client) => Promise<T>) =>
-  withPgClient(adminUrl as string, work);
-
-function serverEnv(port?: number): NodeJS.ProcessEnv {
-  return {
-    NODE_ENV: "production",
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NEXT_TELEMETRY_DISABLED: "1",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: databaseUrl,
-    // One secret for every instance: a session signed by one is valid on the other.
-    AUTH_SECRET: `multi-instance-secret-${runId}-0123456789abcdef`,
-    SEED_ADMIN_PASSWORD: ADMIN.password,
-    POSTHOG_API_KEY: "phc_multi_instance",
-    POSTHOG_HOST: fakePostHog.url,
-    // The seeded demo's 3,500 visitors make it a large test here: its results read the rollups.
-    RESULTS_ROLLUP_THRESHOLD: "1000",
-    ...(redisUp ? { REDIS_URL: redisUrl } : {}),
-    ...(port ? { PORT: String(port), NEXTAUTH_URL: `http://127.0.0.1:${port}` } : {}),
-  };
-}
-
-/** `experiments.getVariant` over HTTP, from the given client address. */
-async function getVariant(instance: Instance, slug: string, visitorId: string, ip: string) {
-  rateLimitSubjects.add(visitorId);
-  const input = encodeURIComponent(JSON.stringify({ json: { slug, visitorId } }));
-  const response = await fetch(`${instance.base}/api/trpc/experiments.getVariant?input=${input}`, {
-    headers: { "x-forwarded-for": ip },
-  });
-  const body = await response.json();
-  return { status: response.status, data: body.result?.data?.json, error: body.error?.json };
-}
-
-async function variantOf(instance: Instance, slug: string, visitorId: string, ip: string) {
-  const { status, data, error } = await getVariant(instance, slug, visitorId, ip);
-  expect(status, JSON.stringify(error)).toBe(200);
-  return data as { variant: string | null; reason: string };
-}
-
-/** An admin procedure through the signed-in browser context. */
-async function adminMutation(instance: Instance, path: string, input: unknown) {
-  const response = await admin.request.post(`${instance.base}/api/trpc/${path}`, { data: { json: input } });
-  expect(response.status(), await response.text()).toBe(200);
-}
-
-async function signInAdmin(browser: Browser, instance: Instance): Promise<BrowserContext> {
-  const context = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": IP.admin } });
-  const page = await context.newPage();
-  await page.goto(`${instance.base}/signin?callbackUrl=%2Fadmin%2Fexperiments`);
-  await page.getByLabel("Email").fill(ADMIN.email);
-  await page.getByLabel("Password").fill(ADMIN.password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await expect(page).toHaveURL(/\/admin\/experiments$/);
-  await page.close();
-  return context;
-}
-
-test.beforeAll(async ({ browser }) => {
-  redisUp = await redisAnswers(redisUrl);
-  fakePostHog = await new FakePostHog().start();
-  await withAdminClient((client) => client.query(`CREATE DATABASE "${databaseName}"`));
-  const url = new URL(adminUrl as string);
-  url.pathname = `/${databaseName}`;
-  databaseUrl = url.toString();
-  // Once per deploy, before the instances start (as docs/DEPLOYMENT.md says): migrate and seed.
-  await runScript(["scripts/db.ts", "seed"], serverEnv());
-  instances = await Promise.all(PORTS.map((port) => startApp(port, serverEnv(port), started)));
-  admin = await signInAdmin(browser, instances[0] as Instance);
-});
-
-test.afterAll(async () => {
-  await admin?.close().catch(() => {});
-  await Promise.all(started.map(stopProcess));
-  await fakePostHog?.stop();
-  if (databaseUrl)
-    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
-  if (redisUp) {
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys("verdict:rl:*");
-    const ours = keys.filter((key) => rateLimitSubjects.has(key.slice(key.lastIndexOf(":") + 1)));
-    if (ours.length) await redis.del(...ours);
-    await redis.quit();
-  }
-});
+const pair = () => cluster.instances as [AppInstance, AppInstance];
+const getVariant = cluster.getVariant.bind(cluster);
+const variantOf = cluster.variantOf.bind(cluster);
+const adminMutation = cluster.adminMutation.bind(cluster);
 
 test("assignments agree whichever instance serves the request, random assignment included", async () => {
-  const [first, second] = instances as [Instance, Instance];
+  const [first, second] = pair();
   const randomSlug = `multi-random-${runId}`;
   await adminMutation(first, "admin.experiments.create", {
     slug: randomSlug,
@@ -180,7 +76,7 @@ test("both dispatchers together deliver each event to PostHog exactly once", asy
   const keys: string[] = [];
   await Promise.all(
     visitors.map(async (visitor, index) => {
-      const instance = instances[index % 2] as Instance;
+      const instance = pair()[index % 2] as AppInstance;
       await variantOf(instance, "landing-hero", visitor, IP.events);
       const events = Array.from({ length: 5 }, (_, n) => {
         const key = `multi-${runId}-${index}-${n}`;
@@ -197,21 +93,22 @@ test("both dispatchers together deliver each event to PostHog exactly once", asy
     }),
   );
   const expected = new Set(keys.map((key) => eventUuid(`conversion:${key}`)));
-  const delivered = () => [...fakePostHog.uuidCounts().keys()].filter((uuid) => expected.has(uuid)).length;
+  const delivered = () =>
+    [...cluster.fakePostHog.uuidCounts().keys()].filter((uuid) => expected.has(uuid)).length;
   await expect.poll(delivered, { timeout: 30_000 }).toBe(expected.size);
   // Both dispatchers keep polling: give a duplicate the time to show up before counting.
   await sleep(3_000);
-  const counts = fakePostHog.uuidCounts();
+  const counts = cluster.fakePostHog.uuidCounts();
   for (const uuid of expected) expect(counts.get(uuid), uuid).toBe(1);
   expect([...counts.values()].filter((count) => count > 1)).toEqual([]);
 });
 
 test("a change made through one instance is served by the other within a second", async () => {
-  const [first, second] = instances as [Instance, Instance];
+  const [first, second] = pair();
   let fresh = 0;
   const freshVisitor = () => `propagation-${runId}-${fresh++}`;
   /** Milliseconds until `instance` serves new visitors with `reason`, polled every 20 ms. */
-  const timeUntil = async (instance: Instance, reason: string, since: number) => {
+  const timeUntil = async (instance: AppInstance, reason: string, since: number) => {
     for (;;) {
       if ((await variantOf(instance, "landing-hero", freshVisitor(), IP.propagation)).reason === reason)
         return Date.now() - since;
@@ -235,8 +132,8 @@ test("a change made through one instance is served by the other within a second"
 });
 
 test("a rate limit is one budget across instances when REDIS_URL is set", async () => {
-  test.skip(!redisUp, `Redis does not answer at ${redisUrl}: shared rate limits not checked`);
-  const [first, second] = instances as [Instance, Instance];
+  test.skip(!cluster.redisUp, `Redis does not answer at ${cluster.redisUrl}: shared rate limits not checked`);
+  const [first, second] = pair();
   const visitorId = `flood-${runId}`;
   let allowed = 0;
   let status = 200;
@@ -253,19 +150,19 @@ test("a rate limit is one budget across instances when REDIS_URL is set", async 
 });
 
 test("a large test's results say when its rollups were refreshed; Refresh now on one instance shows on the other", async () => {
-  const [first, second] = instances as [Instance, Instance];
+  const [first, second] = pair();
   const slug = RESULTS_DEMO_SLUG;
   const stamp = () =>
-    withPgClient(databaseUrl, async (client) => {
+    withPgClient(cluster.databaseUrl, async (client) => {
       const { rows } = await client.query(
         `select "refreshedAt" from "experiment_rollup_refreshes" where "experimentSlug" = $1`,
         [slug],
       );
       return (rows[0]?.refreshedAt as Date | undefined) ?? null;
     });
-  const assigned = async (instance: Instance) => {
+  const assigned = async (instance: AppInstance) => {
     const input = encodeURIComponent(JSON.stringify({ json: { slug, population: "assigned" } }));
-    const response = await admin.request.get(
+    const response = await cluster.admin.request.get(
       `${instance.base}/api/trpc/admin.experiments.results?input=${input}`,
     );
     expect(response.status()).toBe(200);
@@ -283,7 +180,7 @@ test("a large test's results say when its rollups were refreshed; Refresh now on
   await expect.poll(stamp, { timeout: 30_000 }).not.toBeNull();
   const before = await assigned(first);
 
-  const page = await admin.newPage();
+  const page = await cluster.admin.newPage();
   await page.goto(`${second.base}/admin/experiments/${slug}/results?population=assigned`);
   await expect(page.getByText("read from the daily rollups (a large test)")).toBeVisible();
   const freshness = page.getByTestId("rollup-freshness");
