@@ -118,6 +118,11 @@ export const envSchema = z.object({
    * (refreshed every few minutes) instead of the event store (exact, slower as tests grow).
    */
   RESULTS_ROLLUP_THRESHOLD: z.coerce.number().int().min(0).default(ROLLUP_THRESHOLD),
+  /**
+   * Parts one results view's event-store pass runs in at once on PostgreSQL, each on a connection
+   * of the pool (10) and a core of the database: the cores the database may give one page load.
+   */
+  RESULTS_QUERY_PARALLELISM: z.coerce.number().int().min(1).max(8).default(2),
   RATE_LIMIT_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /**
    * How many proxies on public addresses stand in front of Verdict and append to X-Forwarded-For

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { proportionTest } from "@/features/experiments/core/stats";
 import { resultsToCsv } from "@/features/experiments/server/results-csv";
-import { type ExperimentResults, ResultsService } from "@/features/experiments/server/results-service";
+import { fromSubjectGroups } from "@/features/experiments/server/results-folding";
+import { ResultsQueries } from "@/features/experiments/server/results-queries";
+import {
+  type ExperimentResults,
+  ResultsService,
+  subjectPlanOf,
+} from "@/features/experiments/server/results-service";
 import type { ExperimentServices } from "@/features/experiments/server/services";
 import { refreshRollups } from "@/server/events/rollups";
 import { RESULTS_DEMO_SLUG, seedResultsDemo } from "@/server/seed-results-demo";
@@ -198,12 +204,7 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
       consent: "not-required",
     });
 
-    const large = new ResultsService(
-      test.db,
-      (name) => services.admin.get(name),
-      () => new Date(),
-      0,
-    );
+    const large = new ResultsService(test.db, (name) => services.admin.get(name), { rollupThreshold: 0 });
     // The scheduler's refresh: the large read uses the rollups as they are, the event store's is
     // exact whatever they say.
     await refreshRollups(test.db, undefined, slug);
@@ -247,12 +248,7 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
     const slug = await createExperiment(services, { conversionEvents: ["signup"] });
     await enrol(slug, 12, () => true);
     for (const n of [1, 2, 3]) await convert(slug, n, "signup");
-    const large = new ResultsService(
-      test.db,
-      (name) => services.admin.get(name),
-      () => new Date(),
-      0,
-    );
+    const large = new ResultsService(test.db, (name) => services.admin.get(name), { rollupThreshold: 0 });
     const signups = (results: ExperimentResults) =>
       results.analysis.metrics[0]?.rows.reduce((sum, row) => sum + row.total, 0);
 
@@ -377,12 +373,7 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
       ],
     });
     await refreshRollups(test.db, undefined, slug);
-    const large = new ResultsService(
-      test.db,
-      (name) => services.admin.get(name),
-      () => new Date(),
-      0,
-    );
+    const large = new ResultsService(test.db, (name) => services.admin.get(name), { rollupThreshold: 0 });
     for (const population of ["exposed", "assigned"] as const) {
       const fromEvents = await services.results.results(slug, { population });
       const fromRollups = await large.results(slug, { population });
@@ -425,12 +416,7 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
       plain.analysis.metrics.find((metric) => metric.metric === "revenue")?.rows[1]?.comparison?.cuped,
     ).toBeNull();
     // Read as a large test, from the rollups: the same analysis, CUPED's adjustment included.
-    const large = new ResultsService(
-      test.db,
-      (name) => services.admin.get(name),
-      () => new Date(),
-      0,
-    );
+    const large = new ResultsService(test.db, (name) => services.admin.get(name), { rollupThreshold: 0 });
     await refreshRollups(test.db, undefined, RESULTS_DEMO_SLUG);
     for (const [population, fromEvents] of [
       ["exposed", results],
@@ -449,5 +435,51 @@ describe.each(databaseKinds())("experiment results on %s", (kind) => {
       where: { experimentSlug: RESULTS_DEMO_SLUG, deliveryStatus: { not: "LOCAL_ONLY" } },
     });
     expect(outbound).toBe(0);
+  });
+
+  it("splits the event-store pass by subject into parts that add up to the whole pass", async () => {
+    // The demo as the test before left it (seeding is idempotent).
+    await seedResultsDemo(test.db, new Date());
+    // A ledger row without the scope's id counts as assigned: in exactly one part.
+    await test.db.experimentVariant.create({
+      data: {
+        experimentSlug: RESULTS_DEMO_SLUG,
+        variant: "control",
+        userId: "signed-in-without-a-visitor-id",
+        assignmentType: "DETERMINISTIC",
+      },
+    });
+    const { config } = await services.admin.get(RESULTS_DEMO_SLUG);
+    const { plan, cuped } = subjectPlanOf(config, config.analysis);
+    expect(plan.history).toBe(true);
+    const scope = { slug: RESULTS_DEMO_SLUG, phase: config.phase, scope: config.scope, exposedOnly: true };
+    const queries = new ResultsQueries(test.db);
+    const whole = await queries.subjectGroups(scope, plan);
+    const parts = [];
+    for (let index = 0; index < 3; index += 1)
+      parts.push(await queries.subjectGroups(scope, plan, { index, of: 3 }));
+    const subjects = (groups: typeof whole) => groups.reduce((sum, group) => sum + group.subjects, 0);
+    expect(subjects(whole)).toBe(
+      await test.db.experimentVariant.count({ where: { experimentSlug: RESULTS_DEMO_SLUG } }),
+    );
+    for (const part of parts) expect(subjects(part)).toBeGreaterThan(900);
+    expect(subjects(parts.flat())).toBe(subjects(whole));
+    for (const exposedOnly of [true, false]) {
+      expectSameAnalysis(
+        fromSubjectGroups(parts.flat(), plan.events, exposedOnly, cuped),
+        fromSubjectGroups(whole, plan.events, exposedOnly, cuped),
+      );
+    }
+    // Through the service, its parts at once, each on a connection of the pool.
+    if (kind === "postgres") {
+      const parallel = new ResultsService(test.db, (name) => services.admin.get(name), { parallelism: 3 });
+      for (const population of ["exposed", "assigned"] as const) {
+        const inParts = await parallel.results(RESULTS_DEMO_SLUG, { population });
+        const inOne = await services.results.results(RESULTS_DEMO_SLUG, { population });
+        expect(inParts.source).toBe("events");
+        expectSameAnalysis(inParts.analysis, inOne.analysis);
+        expectSameAnalysis(inParts.series, inOne.series);
+      }
+    }
   });
 });

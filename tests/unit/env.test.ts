@@ -38,6 +38,8 @@ describe("parseEnv", () => {
     { key: "EVENTS_DISPATCH_BATCH_SIZE", byDefault: 1000, good: "250", bad: ["0", "5001", "12.5", "lots"] },
     // Assignments above which a test's results read the rollups.
     { key: "RESULTS_ROLLUP_THRESHOLD", byDefault: 250_000, good: "0", bad: ["-1", "2.5", "many"] },
+    // Parts one event-store results pass runs in at once, each on a connection of the pool.
+    { key: "RESULTS_QUERY_PARALLELISM", byDefault: 2, good: "4", bad: ["0", "9", "1.5", "all"] },
   ] as const)("takes $key within its bounds, $byDefault by default", ({ key, byDefault, good, bad }) => {
     expect(parseEnv({})[key]).toBe(byDefault);
     expect(parseEnv({ [key]: good })[key]).toBe(Number(good));

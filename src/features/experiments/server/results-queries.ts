@@ -77,6 +77,14 @@ export type RollupRow = {
 /** When an experiment's rollups were last refreshed, and last rewritten whole (CUPED's sums). */
 export type RollupRefresh = { refreshedAt: Date; rebuiltAt: Date | null };
 
+/**
+ * One of `of` disjoint parts of a test's subjects, by a hash of their id: the parts of one pass
+ * run at once on separate connections (cores), each grouping only its own subjects, so their
+ * groups add up to the whole pass's.
+ */
+export type SubjectPart = { index: number; of: number };
+export const WHOLE: SubjectPart = { index: 0, of: 1 };
+
 /** Bits per converter mask: a bigint, kept positive. */
 const MASK_BITS = 62;
 
@@ -99,8 +107,8 @@ export class ResultsQueries {
    * single aggregation instead of a join of the events to the ledger, then folded into a few
    * thousand rows by variant and day.
    */
-  async subjectGroups(scope: ResultsScope, plan: SubjectPlan): Promise<SubjectGroup[]> {
-    return this.db.$queryRaw<SubjectGroup[]>(subjectGroupsSql(scope, plan));
+  async subjectGroups(scope: ResultsScope, plan: SubjectPlan, part = WHOLE): Promise<SubjectGroup[]> {
+    return this.db.$queryRaw<SubjectGroup[]>(subjectGroupsSql(scope, plan, part));
   }
 
   /** When the experiment's rollups were last refreshed and rebuilt (null: never refreshed). */
@@ -131,9 +139,14 @@ export class ResultsQueries {
 }
 
 /** The statement behind {@link ResultsQueries.subjectGroups} (exported to EXPLAIN it). */
-export function subjectGroupsSql(scope: ResultsScope, plan: SubjectPlan): Prisma.Sql {
+export function subjectGroupsSql(scope: ResultsScope, plan: SubjectPlan, part = WHOLE): Prisma.Sql {
   const { slug, phase } = scope;
   const column = Prisma.raw(`"${subjectColumn(scope.scope)}"`);
+  // hashtext is PostgreSQL's own (PGlite's too), cheap, and spreads ids evenly over the parts.
+  const inPart = (id: Prisma.Sql) =>
+    part.of === 1
+      ? Prisma.empty
+      : Prisma.sql`and (hashtext(${id}) & 2147483647) % ${part.of}::int = ${part.index}::int`;
   const events = [...new Set(plan.events)];
   const chunks = Array.from({ length: Math.max(1, Math.ceil(events.length / MASK_BITS)) }, (_, chunk) =>
     events.slice(chunk * MASK_BITS, (chunk + 1) * MASK_BITS),
@@ -172,6 +185,7 @@ export function subjectGroupsSql(scope: ResultsScope, plan: SubjectPlan): Prisma
             where f."experimentSlug" = ${slug} and f."phase" = ${phase}
           ) - interval '31 days'
           and p."occurredAt" < l."firstExposedAt" and p."occurredAt" >= l."firstExposedAt" - interval '30 days'
+          ${inPart(Prisma.sql`p.${column}`)}
         group by 1
       ) h`
     : Prisma.empty;
@@ -182,6 +196,7 @@ export function subjectGroupsSql(scope: ResultsScope, plan: SubjectPlan): Prisma
         null::date as series_day, null::float8 as value, null::float8 as x
       from "ExperimentVariant" a
       where a."experimentSlug" = ${slug} and a."phase" = ${phase} and a.${column} is not null
+        ${inPart(Prisma.sql`a.${column}`)}
       union all
       select e."subject", null, null, null, ${eventBits},
         case when e."event" = ${plan.seriesEvent}::text then e."occurredAt"::date end,
@@ -193,6 +208,7 @@ export function subjectGroupsSql(scope: ResultsScope, plan: SubjectPlan): Prisma
         where "experimentSlug" = ${slug} and "name" = ${CONVERSION_EVENT} and ${column} is not null
           -- Not coalesce(phase, 1): the planner estimates this form from the column's statistics.
           and ("phase" = ${phase} or ("phase" is null and ${phase}::int = 1))
+          ${inPart(column)}
         offset 0
       ) e
       where e."event" is not null
@@ -218,6 +234,7 @@ export function subjectGroupsSql(scope: ResultsScope, plan: SubjectPlan): Prisma
         ${noBits}, null, null, 0
       from "ExperimentVariant" a
       where a."experimentSlug" = ${slug} and a."phase" = ${phase} and a.${column} is null
+        and ${part.index}::int = 0
     )
     select variant, to_char(exposed_day, 'YYYY-MM-DD') as "exposedDay",
       to_char(series_day, 'YYYY-MM-DD') as "convertedDay",

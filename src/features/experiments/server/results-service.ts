@@ -85,13 +85,31 @@ export function subjectPlanOf(
 }
 
 /** Results per experiment and phase, from the local event store: they work with PostHog off. */
+export type ResultsOptions = {
+  now?: () => Date;
+  /** Assignments above which a test reads the rollups (RESULTS_ROLLUP_THRESHOLD). */
+  rollupThreshold?: number;
+  /**
+   * Parts of the event-store pass run at once, each on a connection of its own
+   * (RESULTS_QUERY_PARALLELISM): 1 on an embedded database, which has one connection.
+   */
+  parallelism?: number;
+};
+
 export class ResultsService {
+  private readonly now: () => Date;
+  private readonly rollupThreshold: number;
+  private readonly parallelism: number;
+
   constructor(
     private readonly db: PrismaClient,
     private readonly getExperiment: (slug: string) => Promise<ExperimentRecord>,
-    private readonly now: () => Date = () => new Date(),
-    private readonly rollupThreshold = ROLLUP_THRESHOLD,
-  ) {}
+    options: ResultsOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.rollupThreshold = options.rollupThreshold ?? ROLLUP_THRESHOLD;
+    this.parallelism = Math.max(1, Math.floor(options.parallelism ?? 1));
+  }
 
   async results(slug: string, request: ResultsRequest = {}): Promise<ExperimentResults> {
     const experiment = await this.getExperiment(slug);
@@ -201,21 +219,29 @@ export class ResultsService {
 
   /**
    * The event-store pass, bound by the grouping of every subject's rows, itself bound by memory
-   * access. So: a small work_mem, which spills the grouping in partitions whose tables stay in
-   * cache (measured faster than holding a million subjects in memory, and a page load never
-   * takes hundreds of megabytes); no sorting, which the planner would pick to fold the groups as
-   * it cannot know how many subjects there are; no parallel workers, each of which would only
-   * pass partial sums for nearly every subject on to the leader.
+   * access. So: its parts at once, each grouping the subjects a hash of their id gives it on a
+   * connection (a core) of its own, and their groups simply add up (PostgreSQL's own parallel
+   * workers would each pass partial sums for nearly every subject on to one leader). Within a
+   * part: a small work_mem, which spills the grouping in partitions whose tables stay in cache
+   * (measured faster than holding a million subjects in memory, and a page load never takes
+   * hundreds of megabytes), and no sorting, which the planner would pick to fold the groups as it
+   * cannot know how many subjects there are.
    */
-  private subjectGroups(scope: ResultsScope, plan: SubjectPlan): Promise<SubjectGroup[]> {
-    return this.db.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`select set_config('work_mem', '4MB', true), set_config('enable_sort', 'off', true),
-          set_config('max_parallel_workers_per_gather', '0', true)`;
-        return new ResultsQueries(tx).subjectGroups(scope, plan);
-      },
-      { timeout: 120_000, maxWait: 10_000 },
+  private async subjectGroups(scope: ResultsScope, plan: SubjectPlan): Promise<SubjectGroup[]> {
+    const of = this.parallelism;
+    const parts = await Promise.all(
+      Array.from({ length: of }, (_, index) =>
+        this.db.$transaction(
+          async (tx) => {
+            await tx.$queryRaw`select set_config('work_mem', '4MB', true), set_config('enable_sort', 'off', true),
+              set_config('max_parallel_workers_per_gather', '0', true)`;
+            return new ResultsQueries(tx).subjectGroups(scope, plan, { index, of });
+          },
+          { timeout: 120_000, maxWait: 10_000 },
+        ),
+      ),
     );
+    return parts.flat();
   }
 
   /** A full rebuild of one experiment's rollups; false when it could not run now. */

@@ -36,6 +36,8 @@ export type ServiceOptions = {
   stickyCacheEntries?: number;
   /** Assignments above which results read the rollups (RESULTS_ROLLUP_THRESHOLD). */
   rollupThreshold?: number;
+  /** Connections one event-store results pass uses at once on PostgreSQL (RESULTS_QUERY_PARALLELISM). */
+  resultsParallelism?: number;
 };
 
 /** Wires the feature's services around one database; used by the app singleton and by tests. */
@@ -76,7 +78,12 @@ export function createExperimentServices(
     assignments,
     lifecycle,
     admin,
-    results: new ResultsService(db, (slug) => admin.get(slug), options.now, options.rollupThreshold),
+    results: new ResultsService(db, (slug) => admin.get(slug), {
+      now: options.now,
+      rollupThreshold: options.rollupThreshold,
+      // PGlite has one connection: parts would only queue for it.
+      parallelism: target.kind === "postgres" ? options.resultsParallelism : 1,
+    }),
     targetingPreview: new TargetingPreviewService(db, assignments),
     events: new EventRecorder(repository, catalog),
     listening,
@@ -95,6 +102,7 @@ export function getExperimentServices(): ExperimentServices {
   globalForServices.__verdictExperiments ??= createExperimentServices(getDb(), databaseTargetFromEnv(env), {
     stickyCacheEntries: env.ASSIGNMENT_CACHE_ENTRIES,
     rollupThreshold: env.RESULTS_ROLLUP_THRESHOLD,
+    resultsParallelism: env.RESULTS_QUERY_PARALLELISM,
   });
   return globalForServices.__verdictExperiments;
 }
