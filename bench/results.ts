@@ -25,7 +25,7 @@ import { applyMigrations } from "@/server/db/migrations";
 import { withPgClient } from "@/server/db/pg-client";
 import { parseEnv } from "@/server/env";
 import { rebuildRollups, refreshRecentRollups } from "@/server/events/rollup-jobs";
-import { measureLayout } from "./lib/raw-layout";
+import { groupKey, measureLayout } from "./lib/raw-layout";
 import { progress, report } from "./lib/report";
 import { createThrowawayDatabase, onExit, openDatabase, postgresServerUrl } from "./lib/server";
 
@@ -173,8 +173,7 @@ type RollupRow = Record<string, unknown>;
 
 /** Subject groups in a fixed order, to compare two passes. */
 function inOrder(groups: SubjectGroup[]): SubjectGroup[] {
-  const key = (group: SubjectGroup) => `${group.variant}|${group.exposedDay}|${group.convertedDay}`;
-  return [...groups].sort((a, b) => key(a).localeCompare(key(b)));
+  return [...groups].sort((a, b) => groupKey(a).localeCompare(groupKey(b)));
 }
 
 /** The rollup table, `updatedAt` aside, in a fixed order. */

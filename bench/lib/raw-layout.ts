@@ -25,7 +25,7 @@ const CLEANUP = [
   `ALTER TABLE "ExperimentVariant" DROP COLUMN IF EXISTS "benchKey", DROP COLUMN IF EXISTS "benchFlagged"`,
 ];
 
-export function setupStatements(): string[] {
+function setupStatements(): string[] {
   const value = numericValueSql(`"Event"`);
   if (value.values.length > 0) throw new Error("numericValueSql is expected to take no parameters");
   return [
@@ -54,12 +54,7 @@ export function setupStatements(): string[] {
 type KeyRange = (column: string) => string;
 
 /** The pass over the subjects whose key is `within` the range. */
-export function layoutSql(
-  scope: ResultsScope,
-  plan: SubjectPlan,
-  within: KeyRange,
-  client: pg.Client,
-): string {
+function layoutSql(scope: ResultsScope, plan: SubjectPlan, within: KeyRange, client: pg.Client): string {
   const literal = (text: string) => client.escapeLiteral(text);
   const events = [...new Set(plan.events)];
   if (events.length > MASK_BITS) throw new Error(`at most ${MASK_BITS} events`);
@@ -146,11 +141,14 @@ function median(samples: number[]): { median: number; best: number } {
   return { median: sorted[Math.floor(sorted.length / 2)] ?? 0, best: sorted[0] ?? 0 };
 }
 
+/** What identifies a group: its variant and days. */
+export const groupKey = (group: SubjectGroup) => `${group.variant}|${group.exposedDay}|${group.convertedDay}`;
+
 /** Adds up groups that share variant and days (the halves hold different subjects of each). */
 export function addGroups(parts: SubjectGroup[][]): SubjectGroup[] {
   const byKey = new Map<string, SubjectGroup>();
   for (const group of parts.flat()) {
-    const key = `${group.variant}|${group.exposedDay}|${group.convertedDay}`;
+    const key = groupKey(group);
     const sum = byKey.get(key);
     if (!sum) {
       byKey.set(key, { ...group, converters: [...group.converters] });

@@ -84,7 +84,6 @@ export function subjectPlanOf(
   return { plan: { events, seriesEvent, history: cuped }, cuped };
 }
 
-/** Results per experiment and phase, from the local event store: they work with PostHog off. */
 export type ResultsOptions = {
   now?: () => Date;
   /** Assignments above which a test reads the rollups (RESULTS_ROLLUP_THRESHOLD). */
@@ -96,6 +95,7 @@ export type ResultsOptions = {
   parallelism?: number;
 };
 
+/** Results per experiment and phase, from the local event store: they work with PostHog off. */
 export class ResultsService {
   private readonly now: () => Date;
   private readonly rollupThreshold: number;
